@@ -1,0 +1,80 @@
+// The dispatcher's configuration, parsed once from an env object passed in.
+//
+// Every variable is listed here, with its default; a bad value stops start-up with a
+// message that names the variable and what it should look like. Nothing else in the
+// product reads process.env.
+import { z } from "zod";
+import { DispatchError, type Issue } from "./errors.js";
+
+const bucketName = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/,
+    "expected a bucket name such as my-state-bucket (no gs://)",
+  );
+const seconds = z.coerce.number().int().positive();
+const hostPort = z.string().regex(/^[^\s:/]+:\d+$/, "expected host:port, e.g. 127.0.0.1:9010");
+const url = z.string().url("expected a URL such as http://127.0.0.1:9023");
+
+const OptionsSchema = z
+  .object({
+    GOOGLE_CLOUD_PROJECT: z.string().min(1, "set the GCP project id"),
+    VERTEX_REGION: z.string().regex(/^[a-z]+-[a-z]+\d+$/, "expected a region such as us-central1"),
+    STATE_BUCKET: bucketName,
+    CONFIG_BUCKET: bucketName.optional(),
+    QUEUE_CONFIG_DIR: z.string().min(1).optional(),
+    QUEUE_CONFIG_TTL_SECONDS: seconds.default(60),
+    BUCKET_METADATA_TTL_SECONDS: seconds.default(300),
+    DEFAULT_JOB_SERVICE_ACCOUNT: z.string().email("expected a service-account email").optional(),
+    WANDB_BASE_URL: url.default("https://api.wandb.ai"),
+    WANDB_API_KEY: z.string().min(1).optional(),
+    STATUS_TOPIC: z.string().min(1).default("launch-status"),
+    LAUNCH_TOPIC: z.string().min(1).default("launch-jobs"),
+    /** Seconds a dispatching instance holds a launch; must exceed the create deadline. */
+    LEASE_SECONDS: seconds.default(120),
+    /** Deadline of one CreateCustomJob call, in seconds. */
+    CREATE_DEADLINE_SECONDS: seconds.default(60),
+    MAX_MESSAGE_BYTES: seconds.default(256 * 1024),
+    VERTEX_ENDPOINT: hostPort.optional(),
+    GCS_ENDPOINT: url.optional(),
+    PUBSUB_EMULATOR_HOST: hostPort.optional(),
+    LOG_LEVEL: z.enum(["debug", "info", "warning", "error"]).default("info"),
+  })
+  .refine((o) => o.LEASE_SECONDS > o.CREATE_DEADLINE_SECONDS, {
+    message:
+      "LEASE_SECONDS must be greater than CREATE_DEADLINE_SECONDS (a lease shorter than a create could let two instances create the same job)",
+    path: ["LEASE_SECONDS"],
+  })
+  .refine((o) => o.CONFIG_BUCKET !== undefined || o.QUEUE_CONFIG_DIR !== undefined, {
+    message:
+      "set CONFIG_BUCKET (production: gs://CONFIG_BUCKET/queues/) or QUEUE_CONFIG_DIR (development: a local directory)",
+    path: ["CONFIG_BUCKET"],
+  });
+
+export type Options = z.infer<typeof OptionsSchema>;
+
+/** The names of every variable the dispatcher reads, for docs and tests. */
+export const OPTION_NAMES = Object.keys(OptionsSchema.shape) as Array<keyof Options>;
+
+/** Parses the dispatcher's environment once; throws `bad_environment` naming each bad variable. */
+export function parseOptions(env: Record<string, string | undefined>): Options {
+  const picked: Record<string, string> = {};
+  for (const name of OPTION_NAMES) {
+    const value = env[name];
+    if (value !== undefined && value !== "") picked[name] = value;
+  }
+  const result = OptionsSchema.safeParse(picked);
+  if (result.success) return result.data;
+  const issues: Issue[] = result.error.issues.map((i) => {
+    const name = String(i.path[0] ?? "");
+    // Never echo a value back: a mistyped secret must not reach the log.
+    return {
+      path: name,
+      message: i.message.startsWith("Invalid input") ? `is missing or invalid` : i.message,
+    };
+  });
+  const lines = issues.map((i) => `  ${i.path}: ${i.message}`).join("\n");
+  throw new DispatchError("bad_environment", `the dispatcher's environment is invalid:\n${lines}`, {
+    issues,
+  });
+}

@@ -1,0 +1,71 @@
+// A launch record: one JSON object per launch in the state bucket, the dispatcher's
+// memory of what it did. Written only with generation preconditions.
+//
+// Paths: `launches/{queue}/{run_id}.json` for every launch that named a queue and got a
+// run id; `rejected/{launch_id}.json` for messages too broken to name one.
+import { z } from "zod";
+
+export const RECORD_STATES = [
+  "dispatching",
+  "queued",
+  "submitted",
+  "starting",
+  "running",
+  "finished",
+  "failed",
+  "preempted",
+  "stopped",
+  "rejected",
+  "unknown",
+] as const;
+export type RecordState = (typeof RECORD_STATES)[number];
+
+/** States after which nothing more happens to a launch. */
+export const FINAL_STATES: ReadonlySet<RecordState> = new Set([
+  "finished",
+  "failed",
+  "preempted",
+  "stopped",
+  "rejected",
+]);
+/** States in which a Vertex job exists and is being watched by the poll function. */
+export const WATCHED_STATES: ReadonlySet<RecordState> = new Set([
+  "submitted",
+  "starting",
+  "running",
+  "unknown",
+]);
+
+export const RecordErrorSchema = z.object({
+  kind: z.string(),
+  message: z.string(),
+  issues: z.array(z.object({ path: z.string(), message: z.string() })).default([]),
+});
+export type RecordError = z.infer<typeof RecordErrorSchema>;
+
+export const LaunchRecordSchema = z.object({
+  version: z.literal(1),
+  launch_id: z.string(),
+  idempotency_key: z.string(),
+  queue: z.string().nullable(),
+  entity: z.string().nullable(),
+  project: z.string().nullable(),
+  run_id: z.string().nullable(),
+  state: z.enum(RECORD_STATES),
+  priority: z.number().int().min(0).max(3),
+  attempt: z.number().int().min(1),
+  job_name: z.string().nullable(),
+  vertex_state: z.string().nullable(),
+  console_url: z.string().nullable(),
+  error: RecordErrorSchema.nullable(),
+  warnings: z.array(z.string()),
+  /** Who is dispatching this launch right now, and until when; null when nobody is. */
+  lease: z.object({ holder: z.string(), expires_at: z.string() }).nullable(),
+  /** The launch message as received (it holds no dispatcher secret), kept for the backlog and retries. */
+  message: z.record(z.string(), z.unknown()).nullable(),
+  /** Jobs of earlier attempts (preemption retries). */
+  previous_jobs: z.array(z.string()),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type LaunchRecord = z.infer<typeof LaunchRecordSchema>;

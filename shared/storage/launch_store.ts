@@ -1,0 +1,88 @@
+// Launch records in the state bucket, read and written with generation preconditions.
+//
+// Invariants: a record is created only with `ifGenerationMatch: 0` (create-only), and
+// changed only with `ifGenerationMatch: <the generation read>`; a precondition failure
+// (412) is returned as "conflict", never retried blindly, so two instances can never
+// both believe they own a launch.
+import type { Bucket } from "@google-cloud/storage";
+import { type LaunchRecord, LaunchRecordSchema } from "../schemas/launch_record.js";
+import { httpStatus, storageError } from "./errors.js";
+
+export interface StoredRecord {
+  record: LaunchRecord;
+  generation: string;
+}
+
+export function recordPath(record: Pick<LaunchRecord, "queue" | "run_id" | "launch_id">): string {
+  if (record.queue !== null && record.run_id !== null)
+    return `launches/${record.queue}/${record.run_id}.json`;
+  return `rejected/${record.launch_id}.json`;
+}
+
+export interface LaunchStore {
+  /** Creates the record if none exists at its path; "exists" otherwise. */
+  create(record: LaunchRecord): Promise<StoredRecord | "exists">;
+  /** Replaces the record if its generation is still `generation`; "conflict" otherwise. */
+  update(record: LaunchRecord, generation: string): Promise<StoredRecord | "conflict">;
+  read(path: string): Promise<StoredRecord | null>;
+  /** Every record under a prefix (`launches/`, `launches/q/`), with its state from object metadata. */
+  list(prefix: string): Promise<Array<{ path: string; state: string; generation: string }>>;
+}
+
+const PRECONDITION_FAILED = 412;
+
+export function launchStore(bucket: Bucket): LaunchStore {
+  async function write(
+    record: LaunchRecord,
+    ifGenerationMatch: number | string,
+  ): Promise<StoredRecord | "failed"> {
+    const file = bucket.file(recordPath(record));
+    try {
+      await file.save(JSON.stringify(record), {
+        resumable: false,
+        validation: false,
+        contentType: "application/json",
+        metadata: { metadata: { state: record.state, launch_id: record.launch_id } },
+        preconditionOpts: { ifGenerationMatch },
+      });
+    } catch (err) {
+      if (httpStatus(err) === PRECONDITION_FAILED) return "failed";
+      throw storageError(err, `writing launch record ${file.name}`);
+    }
+    return { record, generation: String(file.metadata.generation) };
+  }
+
+  return {
+    async create(record) {
+      const out = await write(record, 0);
+      return out === "failed" ? "exists" : out;
+    },
+    async update(record, generation) {
+      const out = await write(record, generation);
+      return out === "failed" ? "conflict" : out;
+    },
+    async read(path) {
+      try {
+        const [metadata] = await bucket.file(path).getMetadata();
+        const generation = String(metadata.generation);
+        const [data] = await bucket.file(path, { generation }).download();
+        return { record: LaunchRecordSchema.parse(JSON.parse(data.toString("utf8"))), generation };
+      } catch (err) {
+        if (httpStatus(err) === 404) return null;
+        throw storageError(err, `reading launch record ${path}`);
+      }
+    },
+    async list(prefix) {
+      try {
+        const [files] = await bucket.getFiles({ prefix, autoPaginate: true });
+        return files.map((f) => ({
+          path: f.name,
+          state: String(f.metadata.metadata?.state ?? "unknown"),
+          generation: String(f.metadata.generation),
+        }));
+      } catch (err) {
+        throw storageError(err, `listing launch records under ${prefix}`);
+      }
+    },
+  };
+}
