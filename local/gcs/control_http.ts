@@ -1,0 +1,100 @@
+// The control API over HTTP, under /emulator/v1/ (JSON in, JSON out):
+//   GET    /emulator/v1/health                 {"ok": true}
+//   GET    /emulator/v1/faults                 {"faults": [Fault]}
+//   POST   /emulator/v1/faults   FaultSpec     Fault (with its id)
+//   DELETE /emulator/v1/faults                 clears every fault
+//   DELETE /emulator/v1/faults/ID              removes one
+//   GET    /emulator/v1/deny                   {"buckets": [...], "principal": "..."}
+//   PUT    /emulator/v1/deny     {"buckets": [...], "principal"?: "..."}   replaces the list
+//   POST   /emulator/v1/deny     {"bucket": "b"}                          adds one
+//   DELETE /emulator/v1/deny/B                 removes one
+//   GET    /emulator/v1/requests[?operation=objects.get]   {"requests": [...], "counts": {...}}
+//   DELETE /emulator/v1/requests               clears the log and counts
+//   POST   /emulator/v1/reset                  faults, deny list, log and all data
+import type { Control, FaultSpec } from "./control.js";
+
+export interface ControlAnswer {
+  status: number;
+  json: unknown;
+}
+
+export function handleControl(
+  control: Control,
+  method: string,
+  url: URL,
+  body: Buffer,
+): ControlAnswer {
+  const parts = url.pathname.split("/").slice(3).map(decodeURIComponent); // after /emulator/v1/
+  const [resource, id] = parts;
+  try {
+    if (resource === "health" && method === "GET") return ok({ ok: true });
+    if (resource === "faults") {
+      if (method === "GET" && !id) return ok({ faults: control.faults() });
+      if (method === "POST" && !id)
+        return ok(control.injectFault(json(body) as unknown as FaultSpec));
+      if (method === "DELETE" && !id) {
+        control.clearFaults();
+        return ok({});
+      }
+      if (method === "DELETE" && id) {
+        return control.removeFault(id) ? ok({}) : problem(404, `no fault ${id}`);
+      }
+    }
+    if (resource === "deny") {
+      if (method === "GET" && !id) return ok(control.denyList());
+      if (method === "PUT" && !id) {
+        const input = json(body);
+        const buckets = input.buckets;
+        if (!Array.isArray(buckets) || buckets.some((b) => typeof b !== "string")) {
+          return problem(400, "buckets must be a list of bucket names");
+        }
+        const principal = typeof input.principal === "string" ? input.principal : undefined;
+        control.setDenyList(principal === undefined ? { buckets } : { buckets, principal });
+        return ok(control.denyList());
+      }
+      if (method === "POST" && !id) {
+        const bucket = json(body).bucket;
+        if (typeof bucket !== "string") return problem(400, "bucket must be a bucket name");
+        control.deny(bucket);
+        return ok(control.denyList());
+      }
+      if (method === "DELETE" && id) {
+        control.allow(id);
+        return ok(control.denyList());
+      }
+    }
+    if (resource === "requests" && !id) {
+      if (method === "GET") {
+        const operation = url.searchParams.get("operation") ?? undefined;
+        return ok({ requests: control.requests(operation), counts: control.counts() });
+      }
+      if (method === "DELETE") {
+        control.clearRequests();
+        return ok({});
+      }
+    }
+    if (resource === "reset" && method === "POST" && !id) {
+      control.reset();
+      return ok({});
+    }
+    return problem(404, `no control endpoint ${method} ${url.pathname}`);
+  } catch (err) {
+    return problem(400, err instanceof Error ? err.message : String(err));
+  }
+}
+
+function ok(value: unknown): ControlAnswer {
+  return { status: 200, json: value };
+}
+
+function problem(status: number, message: string): ControlAnswer {
+  return { status, json: { error: { code: status, message } } };
+}
+
+function json(body: Buffer): Record<string, unknown> {
+  const value: unknown = body.length === 0 ? {} : JSON.parse(body.toString("utf8"));
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new Error("the body must be a JSON object");
+  }
+  return value as Record<string, unknown>;
+}
