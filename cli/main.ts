@@ -11,6 +11,23 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
       "render --queue FILE --message FILE [--project P --region R]: print the Vertex request",
     load: async () => (await import("./render.js")).render,
   },
+  validate: {
+    summary:
+      "validate --queue FILE [--no-preflight]: static checks plus preflight against Cloud Storage",
+    load: async () => (await import("./validate.js")).validate,
+  },
+  submit: {
+    summary: "submit --queue Q --message FILE: publish a launch message, print its id",
+    load: async () => (await import("./submit.js")).submit,
+  },
+  status: {
+    summary: "status [--queue Q] [--run-id R] [--json]: launches and their states",
+    load: async () => (await import("./status.js")).status,
+  },
+  cancel: {
+    summary: "cancel --queue Q --run-id R: cancel a launch",
+    load: async () => (await import("./cancel.js")).cancel,
+  },
   emulators: {
     summary: "emulators: run the Pub/Sub, GCS and Vertex emulators and print their environment",
     load: async () => (await import("./emulators.js")).emulators,
