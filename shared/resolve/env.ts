@@ -1,0 +1,109 @@
+// Container environment (SPEC §4): the queue's own env, then the W&B variables, then the
+// message's env. A name set twice is an error (never a silent duplicate); at most 100
+// variables per container. WANDB_CONFIG is split into WANDB_CONFIG_0..N when it is longer
+// than one environment value may be. Error messages name variables, never their values.
+import type { Issue } from "../errors.js";
+import { LIMITS } from "./compute.js";
+
+export interface EnvVar {
+  name: string;
+  value: string;
+}
+
+/** Longest WANDB_CONFIG value before it is split into WANDB_CONFIG_0..N (as the W&B agent does). */
+export const WANDB_CONFIG_CHUNK = 32_670;
+export const DEFAULT_WANDB_BASE_URL = "https://api.wandb.ai";
+
+export interface WandbEnvInput {
+  baseUrl?: string | undefined;
+  /** The dispatcher's own secret (never from a message). */
+  apiKey?: string | undefined;
+  entity: string;
+  project: string;
+  runId: string;
+  queueName: string;
+  name?: string | undefined;
+  author?: string | undefined;
+  image: string;
+  runConfig?: Record<string, unknown> | undefined;
+  job?: string | undefined;
+}
+
+/** `WANDB_CONFIG` (or `WANDB_CONFIG_0..N` past WANDB_CONFIG_CHUNK characters). */
+export function wandbConfigEnv(runConfig: Record<string, unknown> | undefined): EnvVar[] {
+  const json = JSON.stringify(runConfig ?? {});
+  if (json.length <= WANDB_CONFIG_CHUNK) return [{ name: "WANDB_CONFIG", value: json }];
+  const out: EnvVar[] = [];
+  for (let i = 0; i * WANDB_CONFIG_CHUNK < json.length; i++) {
+    out.push({
+      name: `WANDB_CONFIG_${i}`,
+      value: json.slice(i * WANDB_CONFIG_CHUNK, (i + 1) * WANDB_CONFIG_CHUNK),
+    });
+  }
+  return out;
+}
+
+/** The W&B variables, in SPEC §4's order. */
+export function wandbEnv(input: WandbEnvInput): EnvVar[] {
+  const env: EnvVar[] = [
+    { name: "WANDB_BASE_URL", value: input.baseUrl || DEFAULT_WANDB_BASE_URL },
+  ];
+  if (input.apiKey) env.push({ name: "WANDB_API_KEY", value: input.apiKey });
+  env.push(
+    { name: "WANDB_ENTITY", value: input.entity },
+    { name: "WANDB_PROJECT", value: input.project },
+    { name: "WANDB_RUN_ID", value: input.runId },
+    { name: "WANDB_LAUNCH", value: "True" },
+    { name: "WANDB_LAUNCH_QUEUE_NAME", value: input.queueName },
+    { name: "WANDB_LAUNCH_QUEUE_ENTITY", value: input.entity },
+  );
+  if (input.name !== undefined) env.push({ name: "WANDB_NAME", value: input.name });
+  if (input.author !== undefined) env.push({ name: "WANDB_USERNAME", value: input.author });
+  env.push({ name: "WANDB_DOCKER", value: input.image });
+  env.push(...wandbConfigEnv(input.runConfig));
+  if (input.job !== undefined) {
+    env.push({ name: "WANDB_ARTIFACTS", value: JSON.stringify({ _wandb_job: input.job }) });
+  }
+  return env;
+}
+
+/**
+ * Queue env + W&B env + message env for one container. `path` is the container's env
+ * path in the config (e.g. `spec.worker_pool_specs[0].container_spec.env`).
+ */
+export function buildEnv(
+  queueEnv: readonly EnvVar[],
+  wandb: readonly EnvVar[],
+  messageEnv: Record<string, string> | undefined,
+  path: string,
+): { env: EnvVar[]; issues: Issue[] } {
+  const issues: Issue[] = [];
+  const env: EnvVar[] = [];
+  const origin = new Map<string, string>();
+  const add = (v: EnvVar, from: string, where: string) => {
+    const first = origin.get(v.name);
+    if (first !== undefined) {
+      issues.push({
+        path: where,
+        message: `environment variable ${v.name} is set twice (${first} and ${from}); remove one`,
+      });
+      return;
+    }
+    origin.set(v.name, from);
+    env.push(v);
+  };
+  queueEnv.forEach((v, i) => {
+    add(v, "the queue config", `${path}[${i}]`);
+  });
+  for (const v of wandb) add(v, "vertex-dispatch's W&B variables", path);
+  for (const [name, value] of Object.entries(messageEnv ?? {})) {
+    add({ name, value }, "the launch message", `message.env.${name}`);
+  }
+  if (env.length > LIMITS.envMax) {
+    issues.push({
+      path,
+      message: `at most ${LIMITS.envMax} environment variables per container, got ${env.length} (queue ${queueEnv.length}, W&B ${wandb.length}, message ${Object.keys(messageEnv ?? {}).length})`,
+    });
+  }
+  return { env, issues };
+}

@@ -1,0 +1,473 @@
+// The resolver (SPEC §3, §4): queue config + launch message (+ project/region defaults)
+// → the v1 CreateCustomJobRequest for the Node client. Pure: no network, no environment
+// reads, no clock. Order: queue file → resource_args overrides (if allowed) → template
+// variables → macros → validation → translation. Every problem is collected and thrown
+// at once as one DispatchError whose issues carry paths.
+import { DispatchError, formatPath, type Issue, issuesError } from "../errors.js";
+import type { LaunchMessage } from "../schemas/message.js";
+import {
+  GCS_URI_RE,
+  PROJECT_ID_RE,
+  type QueueConfig,
+  type Run,
+  RunSchema,
+  SERVICE_ACCOUNT_RE,
+  type Spec,
+  SpecSchema,
+} from "../schemas/queue_config.js";
+import { safeParseWithIssues, unknownKeyIssues } from "../schemas/zod_issues.js";
+import { checkRegion, checkWorkerPools, LIMITS } from "./compute.js";
+import { buildEnv, type EnvVar, wandbEnv } from "./env.js";
+import { launchIdFor, runIdFor } from "./ids.js";
+import { buildLabels, dispatcherLabels } from "./labels.js";
+import { type MacroName, type MacroValue, substituteMacros } from "./macros.js";
+import { substituteTemplates, templateValues } from "./template.js";
+import { translateCustomJob } from "./translate.js";
+
+export interface ResolveDefaults {
+  /** `$GOOGLE_CLOUD_PROJECT`: used when the queue sets no `project`. */
+  project?: string;
+  /** `$VERTEX_REGION`: used when the queue sets no `region`. */
+  region?: string;
+  /** `$DEFAULT_JOB_SERVICE_ACCOUNT`: used when neither run, spec nor queue sets one. */
+  defaultServiceAccount?: string;
+  /** `$WANDB_BASE_URL` (default https://api.wandb.ai). */
+  wandbBaseUrl?: string;
+  /** `$WANDB_API_KEY`, the dispatcher's own secret; injected as WANDB_API_KEY, never printed in errors. */
+  wandbApiKey?: string;
+}
+
+export interface ResolvedLaunch {
+  launchId: string;
+  runId: string;
+  idempotencyKey: string;
+  queueName: string;
+  config: QueueConfig;
+  project: string;
+  region: string;
+  /** `projects/{project}/locations/{region}` */
+  parent: string;
+  /** For `JobServiceClient.createCustomJob({parent, customJob})`: camelCase, Durations as {seconds}, enums by name. */
+  customJob: Record<string, unknown>;
+  /** Bucket names (no gs://), for the preflight. */
+  stagingBucket: string;
+  outputBucket: string;
+  /** Every container/executor image, for the image preflight. */
+  imageUris: string[];
+  warnings: string[];
+}
+
+export interface ResolveInput {
+  queueName: string;
+  config: QueueConfig;
+  message: LaunchMessage;
+  idempotencyKey: string;
+  defaults: ResolveDefaults;
+}
+
+/** An issue plus whether the launch message (rather than the queue config) caused it. */
+interface Found extends Issue {
+  fromMessage: boolean;
+}
+
+type Plain = Record<string, unknown>;
+const isPlain = (v: unknown): v is Plain =>
+  v !== null && typeof v === "object" && !Array.isArray(v);
+
+/** JSON-merge-patch style: objects merge key by key, `null` removes a key, anything else (lists too) replaces. */
+export function deepMerge(base: Plain, patch: Plain): Plain {
+  const out: Plain = { ...base };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete out[key];
+    else if (isPlain(value) && isPlain(out[key])) out[key] = deepMerge(out[key] as Plain, value);
+    else out[key] = structuredClone(value);
+  }
+  return out;
+}
+
+/** Paths of the leaves (non-object values) of a patch. */
+function leafPaths(value: unknown, path: string[] = []): string[][] {
+  if (!isPlain(value) || Object.keys(value).length === 0) return [path];
+  return Object.entries(value).flatMap(([k, v]) => leafPaths(v, [...path, k]));
+}
+
+function bucketOf(uri: string): string {
+  return GCS_URI_RE.exec(uri)?.[1] ?? "";
+}
+
+const EXPERIMENT_RE = /^projects\/[^/]+\/locations\/[^/]+\/metadataStores\/[^/]+\/contexts\/[^/]+$/;
+
+/** Resolves one launch; throws invalid_config / invalid_message listing all issues. */
+export function resolveLaunch(input: ResolveInput): ResolvedLaunch {
+  const { queueName, config, message, idempotencyKey, defaults } = input;
+  if (message.action !== "launch") {
+    throw new DispatchError(
+      "invalid_message",
+      `a "${message.action}" message has no job to resolve`,
+      {
+        issues: [
+          {
+            path: "message.action",
+            message: 'only "launch" messages are resolved into a CustomJob',
+          },
+        ],
+      },
+    );
+  }
+  const found: Found[] = [];
+  const warnings: string[] = [];
+  const fromConfig = (issues: Issue[]) =>
+    found.push(...issues.map((i) => ({ ...i, fromMessage: false })));
+  const fromMessage = (issues: Issue[]) =>
+    found.push(...issues.map((i) => ({ ...i, fromMessage: true })));
+  const entity = message.entity ?? "";
+  const wandbProject = message.project ?? "";
+  const runId = runIdFor(message, idempotencyKey);
+  const launchId = launchIdFor(idempotencyKey);
+
+  // 1. resource_args overrides, only when the queue allows them.
+  let spec: Plain = structuredClone(config.spec);
+  let run: Plain = structuredClone(config.run);
+  const overrideKey = message.resource_args?.["gcp-vertex"] !== undefined ? "gcp-vertex" : "vertex";
+  const override = message.resource_args?.[overrideKey];
+  const overridden: string[] = [];
+  if (override && (override.spec !== undefined || override.run !== undefined)) {
+    const base = ["message", "resource_args", overrideKey];
+    if (!config.allow_resource_overrides) {
+      fromMessage(
+        leafPaths(override).map((leaf) => ({
+          path: formatPath([...base, ...leaf]),
+          message: `queue "${queueName}" does not allow resource overrides: remove this field from resource_args, or set allow_resource_overrides: true in the queue config`,
+        })),
+      );
+    } else {
+      fromMessage([
+        ...unknownKeyIssues(SpecSchema, override.spec ?? {}, [...base, "spec"]),
+        ...unknownKeyIssues(RunSchema, override.run ?? {}, [...base, "run"]),
+      ]);
+      spec = deepMerge(spec, override.spec ?? {});
+      run = deepMerge(run, override.run ?? {});
+      overridden.push(...leafPaths(override).map((leaf) => formatPath(leaf)));
+    }
+  }
+
+  // 2. Template variables: the message's values, else the defaults.
+  const tv = templateValues(config.template_variables, message.template_variables, [
+    "message",
+    "template_variables",
+  ]);
+  fromMessage(tv.issues);
+  const tvIssues: Issue[] = [];
+  spec = substituteTemplates(spec, SpecSchema, ["spec"], tv.context, tvIssues) as Plain;
+  run = substituteTemplates(run, RunSchema, ["run"], tv.context, tvIssues) as Plain;
+  for (const issue of tvIssues) {
+    (issue.path.startsWith("message.") ? fromMessage : fromConfig)([issue]);
+  }
+
+  // 3. Macros, in every string of spec and run.
+  const macros: Record<MacroName, MacroValue> = {
+    image_uri: message.image_uri ?? {
+      missing: "the launch message has no image_uri: add it",
+      required: true,
+    },
+    project_name: wandbProject,
+    entity_name: entity,
+    run_id: runId,
+    run_name: message.name ?? runId,
+    author: message.author ?? { missing: "the launch message has no author", required: false },
+    queue_name: queueName,
+  };
+  const macroIssues: Issue[] = [];
+  spec = substituteMacros(spec, ["spec"], macros, macroIssues, warnings) as Plain;
+  run = substituteMacros(run, ["run"], macros, macroIssues, warnings) as Plain;
+  fromMessage(macroIssues);
+
+  // 4. Validation of the final spec/run.
+  const checkedSpec = safeParseWithIssues(SpecSchema, spec, ["spec"]);
+  const checkedRun = safeParseWithIssues(RunSchema, run, ["run"]);
+  for (const checked of [checkedSpec, checkedRun]) {
+    if (checked.ok) continue;
+    for (const issue of checked.issues) {
+      const byMessage = overridden.some(
+        (p) => issue.path === p || issue.path.startsWith(`${p}.`) || issue.path.startsWith(`${p}[`),
+      );
+      found.push({
+        ...issue,
+        message: byMessage
+          ? `${issue.message} (set by the message's resource_args)`
+          : issue.message,
+        fromMessage: byMessage,
+      });
+    }
+  }
+  if (!checkedSpec.ok || !checkedRun.ok) throw failure(queueName, found);
+  const s: Spec = checkedSpec.data;
+  const r: Run = checkedRun.data;
+
+  // 5. Where the job runs, as whom, and on what.
+  const project = config.project ?? defaults.project;
+  if (project === undefined || project === "") {
+    fromConfig([
+      {
+        path: "project",
+        message:
+          "no GCP project: set project in the queue config, or GOOGLE_CLOUD_PROJECT for the dispatcher (render: --project)",
+      },
+    ]);
+  } else if (config.project === undefined && !PROJECT_ID_RE.test(project)) {
+    fromConfig([
+      {
+        path: "project",
+        message: `the default project "${project}" (GOOGLE_CLOUD_PROJECT) is not a GCP project id`,
+      },
+    ]);
+  }
+  const region = config.region ?? defaults.region;
+  if (region === undefined || region === "") {
+    fromConfig([
+      {
+        path: "region",
+        message:
+          "no Vertex region: set region in the queue config, or VERTEX_REGION for the dispatcher (render: --region)",
+      },
+    ]);
+  } else {
+    const rc = checkRegion(region, "region");
+    fromConfig(rc.issues);
+    warnings.push(...rc.warnings);
+  }
+
+  if (
+    s.service_account !== undefined &&
+    r.service_account !== undefined &&
+    s.service_account !== r.service_account
+  ) {
+    fromConfig([
+      {
+        path: "run.service_account",
+        message: `differs from spec.service_account (${s.service_account}): set the service account in one place`,
+      },
+    ]);
+  }
+  const serviceAccount =
+    r.service_account ??
+    s.service_account ??
+    config.service_account ??
+    defaults.defaultServiceAccount;
+  if (serviceAccount === undefined || serviceAccount === "") {
+    fromConfig([
+      {
+        path: "run.service_account",
+        message:
+          "no service account: set run.service_account (or spec.service_account, or the queue's service_account), or DEFAULT_JOB_SERVICE_ACCOUNT for the dispatcher",
+      },
+    ]);
+  } else if (!SERVICE_ACCOUNT_RE.test(serviceAccount)) {
+    fromConfig([
+      {
+        path: "run.service_account",
+        message: `the default service account "${serviceAccount}" (DEFAULT_JOB_SERVICE_ACCOUNT) is not a service-account email`,
+      },
+    ]);
+  }
+
+  const compute = checkWorkerPools(s.worker_pool_specs, {
+    region: region ?? "",
+    strategy: r.scheduling_strategy,
+    timeoutSeconds: r.timeout,
+  });
+  fromConfig(compute.issues);
+  warnings.push(...compute.warnings);
+
+  if (r.max_wait_duration !== undefined && r.scheduling_strategy !== "FLEX_START") {
+    warnings.push(
+      "run.max_wait_duration: applies to scheduling_strategy FLEX_START only; it has no effect here",
+    );
+  }
+  if (r.disable_retries && r.restart_job_on_worker_restart) {
+    warnings.push(
+      "run.disable_retries: true overrides restart_job_on_worker_restart: true (Vertex will not restart workers)",
+    );
+  }
+  if (r.reserved_ip_ranges?.length && r.network === undefined) {
+    fromConfig([
+      {
+        path: "run.reserved_ip_ranges",
+        message: "reserved IP ranges need a VPC network: set run.network too",
+      },
+    ]);
+  }
+
+  // Experiment and run: bare names become context resource names in the job's region.
+  let experiment: string | undefined;
+  let experimentRun: string | undefined;
+  const contexts = `projects/${project ?? ""}/locations/${region ?? ""}/metadataStores/default/contexts`;
+  if (r.experiment !== undefined) {
+    if (r.experiment.includes("/")) {
+      if (!EXPERIMENT_RE.test(r.experiment)) {
+        fromConfig([
+          {
+            path: "run.experiment",
+            message:
+              "expected an experiment name, or projects/P/locations/L/metadataStores/default/contexts/NAME",
+          },
+        ]);
+      }
+      experiment = r.experiment;
+    } else {
+      experiment = `${contexts}/${r.experiment}`;
+    }
+  }
+  if (r.experiment_run !== undefined) {
+    if (r.experiment === undefined) {
+      fromConfig([
+        { path: "run.experiment_run", message: "an experiment run needs run.experiment too" },
+      ]);
+    } else if (r.experiment_run.includes("/")) {
+      if (!EXPERIMENT_RE.test(r.experiment_run)) {
+        fromConfig([
+          {
+            path: "run.experiment_run",
+            message:
+              "expected a run name, or projects/P/locations/L/metadataStores/default/contexts/NAME",
+          },
+        ]);
+      }
+      experimentRun = r.experiment_run;
+    } else {
+      const experimentName = experiment?.split("/").pop() ?? r.experiment;
+      experimentRun = `${contexts}/${experimentName}-${r.experiment_run}`;
+    }
+  }
+
+  // Display name (≤128 characters).
+  let displayName: string;
+  if (s.display_name !== undefined) {
+    if ([...s.display_name].length > LIMITS.displayNameMax) {
+      fromConfig([
+        {
+          path: "spec.display_name",
+          message: `at most ${LIMITS.displayNameMax} characters, got ${[...s.display_name].length}`,
+        },
+      ]);
+    }
+    displayName = s.display_name;
+  } else if (message.name !== undefined) {
+    displayName = [...message.name].slice(0, LIMITS.displayNameMax).join("");
+    if (displayName !== message.name) {
+      warnings.push(
+        `display name: the run name is longer than ${LIMITS.displayNameMax} characters; it was cut to fit`,
+      );
+    }
+  } else {
+    displayName = `wandb-${runId}`;
+  }
+
+  // Labels.
+  const labels = buildLabels(
+    s.labels,
+    dispatcherLabels({ runId, queueName, entity, project: wandbProject, launchId }),
+  );
+  fromConfig(labels.issues);
+
+  // The message's entry point and args replace every pool's command and args.
+  if (message.entry_point !== undefined) {
+    s.worker_pool_specs.forEach((pool, i) => {
+      if (pool.python_package_spec) {
+        fromMessage([
+          {
+            path: "message.entry_point",
+            message: `spec.worker_pool_specs[${i}] runs a python_package_spec, which has no command: remove entry_point from the message`,
+          },
+        ]);
+      }
+    });
+  }
+
+  // Env of every pool: queue env, W&B env, message env.
+  const envs: EnvVar[][] = [];
+  const images: string[] = [];
+  s.worker_pool_specs.forEach((pool, i) => {
+    const image =
+      pool.container_spec?.image_uri ?? pool.python_package_spec?.executor_image_uri ?? "";
+    images.push(image);
+    const section = pool.container_spec ? "container_spec" : "python_package_spec";
+    const queueEnv = pool.container_spec?.env ?? pool.python_package_spec?.env ?? [];
+    const wandb = wandbEnv({
+      baseUrl: defaults.wandbBaseUrl,
+      apiKey: defaults.wandbApiKey,
+      entity,
+      project: wandbProject,
+      runId,
+      queueName,
+      name: message.name,
+      author: message.author,
+      image,
+      runConfig: message.run_config,
+      job: message.job,
+    });
+    const built = buildEnv(
+      queueEnv,
+      wandb,
+      message.env,
+      formatPath(["spec", "worker_pool_specs", i, section, "env"]),
+    );
+    for (const issue of built.issues)
+      (issue.path.startsWith("message.") ? fromMessage : fromConfig)([issue]);
+    envs.push(built.env);
+  });
+
+  const baseOutputDirectory =
+    s.base_output_dir ?? `${s.staging_bucket.replace(/\/+$/, "")}/${runId}`;
+
+  if (found.length > 0) throw failure(queueName, found);
+
+  const customJob = translateCustomJob({
+    spec: s,
+    run: r,
+    displayName,
+    labels: labels.labels,
+    serviceAccount: serviceAccount ?? "",
+    baseOutputDirectory,
+    env: envs,
+    command: message.entry_point,
+    args: message.args,
+    experiment,
+    experimentRun,
+  });
+  const p = project ?? "";
+  const rg = region ?? "";
+  return {
+    launchId,
+    runId,
+    idempotencyKey,
+    queueName,
+    config,
+    project: p,
+    region: rg,
+    parent: `projects/${p}/locations/${rg}`,
+    customJob,
+    stagingBucket: bucketOf(s.staging_bucket),
+    outputBucket: bucketOf(baseOutputDirectory),
+    imageUris: [...new Set(images)],
+    warnings: [...new Set(warnings)],
+  };
+}
+
+/** One error for all issues: invalid_config when the queue config caused any of them, else invalid_message. */
+function failure(queueName: string, found: Found[]): DispatchError {
+  const seen = new Set<string>();
+  const issues: Issue[] = [];
+  for (const f of found) {
+    const key = `${f.path}\u0000${f.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    issues.push({ path: f.path, message: f.message });
+  }
+  const byConfig = found.some((f) => !f.fromMessage);
+  return issuesError(
+    byConfig ? "invalid_config" : "invalid_message",
+    `cannot resolve the launch for queue "${queueName}"`,
+    issues,
+  );
+}

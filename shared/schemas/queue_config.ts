@@ -1,0 +1,398 @@
+// The queue config (SPEC §3): the `spec` and `run` sections of a W&B "GCP Vertex" queue,
+// plus the dispatcher's own keys. Keys are snake_case; unknown keys are errors with a
+// did-you-mean hint. These schemas are the single source of truth; types are inferred.
+//
+// Two stages: `parseQueueConfig` checks a queue file as written (template references
+// such as "{{gpus}}" may still stand where numbers go); `SpecSchema`/`RunSchema` check
+// spec/run again after overrides, template variables and macros have been applied.
+import YAML from "yaml";
+import { z } from "zod";
+import { DispatchError, formatPath, type Issue, issuesError } from "../errors.js";
+import { checkTemplateValue, templateRefs } from "../resolve/template.js";
+import { ENV_NAME_RE, TEMPLATE_NAME_RE } from "./message.js";
+import { SCHEDULING_STRATEGIES } from "./vertex_enums.js";
+import { evenWithOtherIssues, safeParseWithIssues } from "./zod_issues.js";
+
+/** `gs://bucket[/path]`, bucket names per Cloud Storage rules (3-63 chars, lowercase). */
+export const GCS_URI_RE = /^gs:\/\/([a-z0-9][a-z0-9._-]{1,61}[a-z0-9])(\/.*)?$/;
+/** A service-account email (user-managed, default compute, App Engine). */
+export const SERVICE_ACCOUNT_RE =
+  /^[a-z0-9][a-z0-9._-]*@[a-z0-9][a-z0-9.-]*\.gserviceaccount\.com$/;
+/** A GCP project id, optionally domain-scoped (`example.com:my-project`). */
+export const PROJECT_ID_RE = /^(?:[a-z][a-z0-9.-]*:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+
+const gcsUri = z.string().regex(GCS_URI_RE, {
+  error:
+    'expected a Cloud Storage URI "gs://bucket[/path]" (bucket: 3-63 lowercase letters, digits, ".", "_", "-")',
+});
+const serviceAccount = z.string().regex(SERVICE_ACCOUNT_RE, {
+  error: "expected a service-account email, e.g. trainer@my-project.iam.gserviceaccount.com",
+});
+const stringList = z.array(z.string());
+const seconds = (what: string, min: number) =>
+  z
+    .number({ error: `expected ${what} as a whole number of seconds, e.g. 3600` })
+    .int({ error: `expected ${what} as a whole number of seconds, e.g. 3600` })
+    .min(min);
+
+const EnvVarSchema = z.strictObject({
+  name: z.string().regex(ENV_NAME_RE, {
+    error: "environment variable names are C identifiers: [A-Za-z_][A-Za-z0-9_]*",
+  }),
+  value: z.string(),
+});
+
+const MachineSpecSchema = z.strictObject({
+  machine_type: z.string().min(1),
+  // Names are checked against the explicit enum list (with did-you-mean) in compute.ts.
+  accelerator_type: z.string().min(1).optional(),
+  accelerator_count: z.number().int().min(0).optional(),
+  tpu_topology: z
+    .string()
+    .regex(/^\d+x\d+(x\d+)?$/, { error: 'expected a TPU topology such as "2x2" or "2x2x1"' })
+    .optional(),
+});
+
+const DiskSpecSchema = z.strictObject({
+  boot_disk_type: z.string().min(1).optional(),
+  boot_disk_size_gb: z.number().int().optional(),
+});
+
+const ContainerSpecSchema = z.strictObject({
+  image_uri: z.string().min(1),
+  command: stringList.optional(),
+  args: stringList.optional(),
+  env: z.array(EnvVarSchema).optional(),
+});
+
+const PythonPackageSpecSchema = z.strictObject({
+  executor_image_uri: z.string().min(1),
+  package_uris: z.array(gcsUri).min(1),
+  python_module: z.string().min(1),
+  args: stringList.optional(),
+  env: z.array(EnvVarSchema).optional(),
+});
+
+const NfsMountSchema = z.strictObject({
+  server: z.string().min(1),
+  path: z.string().regex(/^\//, { error: 'expected an absolute export path starting with "/"' }),
+  mount_point: z.string().min(1),
+});
+
+const WorkerPoolSpecSchema = z
+  .strictObject({
+    machine_spec: MachineSpecSchema,
+    replica_count: z.number().int().min(1).optional(),
+    disk_spec: DiskSpecSchema.optional(),
+    container_spec: ContainerSpecSchema.optional(),
+    python_package_spec: PythonPackageSpecSchema.optional(),
+    nfs_mounts: z.array(NfsMountSchema).optional(),
+  })
+  .superRefine((pool, ctx) => {
+    const hasContainer = pool.container_spec !== undefined;
+    const hasPackage = pool.python_package_spec !== undefined;
+    if (hasContainer === hasPackage) {
+      ctx.addIssue({
+        code: "custom",
+        path: [],
+        message: hasContainer
+          ? "give either container_spec or python_package_spec, not both"
+          : "required: a container_spec (with image_uri) or a python_package_spec",
+      });
+    }
+  }, evenWithOtherIssues);
+
+/** `spec` after overrides, template variables and macros. */
+export const SpecSchema = z.strictObject({
+  worker_pool_specs: z.array(WorkerPoolSpecSchema).min(1),
+  staging_bucket: gcsUri,
+  base_output_dir: gcsUri.optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  encryption_spec_key_name: z
+    .string()
+    .regex(/^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+$/, {
+      error: "expected a Cloud KMS key: projects/P/locations/L/keyRings/R/cryptoKeys/K",
+    })
+    .optional(),
+  display_name: z.string().min(1).optional(),
+  service_account: serviceAccount.optional(),
+});
+export type Spec = z.output<typeof SpecSchema>;
+export type WorkerPoolSpec = Spec["worker_pool_specs"][number];
+
+/** `run` after overrides, template variables and macros. */
+export const RunSchema = z.strictObject({
+  service_account: serviceAccount.optional(),
+  timeout: seconds("timeout", 1).optional(),
+  network: z
+    .string()
+    .regex(/^projects\/[^/]+\/global\/networks\/[^/]+$/, {
+      error: "expected a VPC network: projects/PROJECT_NUMBER/global/networks/NETWORK",
+    })
+    .optional(),
+  reserved_ip_ranges: z.array(z.string().min(1)).optional(),
+  enable_web_access: z.boolean().optional(),
+  enable_dashboard_access: z.boolean().optional(),
+  tensorboard: z
+    .string()
+    .regex(/^projects\/[^/]+\/locations\/[^/]+\/tensorboards\/[^/]+$/, {
+      error: "expected a Tensorboard resource: projects/P/locations/L/tensorboards/ID",
+    })
+    .optional(),
+  experiment: z.string().min(1).optional(),
+  experiment_run: z.string().min(1).optional(),
+  restart_job_on_worker_restart: z.boolean().optional(),
+  disable_retries: z.boolean().optional(),
+  scheduling_strategy: z.enum(SCHEDULING_STRATEGIES).optional(),
+  max_wait_duration: seconds("max_wait_duration", 0).optional(),
+  persistent_resource_id: z.string().min(1).optional(),
+  // Accepted and ignored: dispatch is always asynchronous.
+  sync: z.boolean().optional(),
+  synchronous: z.boolean().optional(),
+});
+export type Run = z.output<typeof RunSchema>;
+
+export const TemplateVariableSchema = z
+  .strictObject({
+    schema: z.strictObject({
+      type: z.enum(["integer", "number", "string"]),
+      minimum: z.number().optional(),
+      maximum: z.number().optional(),
+      enum: z
+        .array(z.union([z.string(), z.number()]))
+        .min(1)
+        .optional(),
+    }),
+    default: z.union([z.string(), z.number()]).optional(),
+    description: z.string().optional(),
+  })
+  .superRefine((def, ctx) => {
+    const { type, minimum, maximum } = def.schema;
+    if (type === "string" && (minimum !== undefined || maximum !== undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["schema"],
+        message: "minimum/maximum apply to integer and number variables only",
+      });
+    }
+    if (minimum !== undefined && maximum !== undefined && minimum > maximum) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["schema", "minimum"],
+        message: `minimum ${minimum} is above maximum ${maximum}`,
+      });
+    }
+    if (def.default !== undefined) {
+      const checked = checkTemplateValue("default", def, def.default);
+      if ("problem" in checked) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["default"],
+          message: checked.problem.replace('template variable "default"', "the default"),
+        });
+      }
+    }
+    const want = type === "string" ? "string" : "number";
+    def.schema.enum?.forEach((v, i) => {
+      if (typeof v !== want || (type === "integer" && !Number.isInteger(v))) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["schema", "enum", i],
+          message: `enum values of a ${type} variable must be of type ${type}`,
+        });
+      }
+    });
+  }, evenWithOtherIssues);
+export type TemplateVariable = z.output<typeof TemplateVariableSchema>;
+
+const section = z.record(z.string(), z.unknown(), {
+  error: "expected an object (a mapping of keys to values)",
+});
+
+export const QueueConfigSchema = z.strictObject({
+  project: z
+    .string()
+    .regex(PROJECT_ID_RE, {
+      error: "expected a GCP project id: 6-30 lowercase letters, digits or hyphens",
+    })
+    .optional(),
+  region: z.string().min(1).optional(),
+  max_jobs: z.number().int().min(1).optional(),
+  start_timeout: seconds("start_timeout", 1).default(1800),
+  max_retries: z.number().int().min(0).default(0),
+  allow_resource_overrides: z.boolean().default(false),
+  template_variables: z
+    .record(
+      z
+        .string()
+        .regex(TEMPLATE_NAME_RE, { error: "template variable names are [A-Za-z_][A-Za-z0-9_-]*" }),
+      TemplateVariableSchema,
+    )
+    .default({}),
+  service_account: serviceAccount.optional(),
+  spec: section,
+  run: section.default({}),
+});
+
+/** A parsed queue config; `spec`/`run` are checked but still hold template references. */
+export type QueueConfig = z.output<typeof QueueConfigSchema>;
+
+const HAS_TEMPLATE_REF = /\{\{\s*[A-Za-z_][A-Za-z0-9_-]*\s*\}\}/;
+
+function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = data;
+  for (const segment of path) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = (v as Record<PropertyKey, unknown>)[segment];
+  }
+  return v;
+}
+
+/** Walks every string (and key) of a section; reports unquoted YAML `{{x}}` (parsed as a mapping). */
+function walkStrings(
+  data: unknown,
+  path: (string | number)[],
+  onString: (text: string, path: (string | number)[]) => void,
+  issues: Issue[],
+): void {
+  if (typeof data === "string") onString(data, path);
+  else if (Array.isArray(data))
+    data.forEach((v, i) => {
+      walkStrings(v, [...path, i], onString, issues);
+    });
+  else if (data !== null && typeof data === "object") {
+    const entries = Object.entries(data);
+    const only = entries[0];
+    if (
+      entries.length === 1 &&
+      only &&
+      only[1] === null &&
+      /^\{\s*[A-Za-z_][A-Za-z0-9_-]*\s*\}$/.test(only[0])
+    ) {
+      const name = only[0].replace(/[{}\s]/g, "");
+      issues.push({
+        path: formatPath(path),
+        message: `quote template references in YAML: write "{{${name}}}" (a bare {{ starts a YAML mapping)`,
+      });
+      return;
+    }
+    for (const [k, v] of entries) walkStrings(v, [...path, k], onString, issues);
+  }
+}
+
+/**
+ * Checks spec/run as written. Problems at a field whose value is a template reference are
+ * left for after substitution; references to undefined variables are reported here.
+ */
+function sectionIssues(config: QueueConfig): Issue[] {
+  const issues: Issue[] = [];
+  const defined = Object.keys(config.template_variables);
+  for (const [name, schema] of [
+    ["spec", SpecSchema],
+    ["run", RunSchema],
+  ] as const) {
+    const data = config[name];
+    walkStrings(
+      data,
+      [name],
+      (text, path) => {
+        for (const ref of templateRefs(text)) {
+          if (!defined.includes(ref)) {
+            issues.push({
+              path: formatPath(path),
+              message: `unknown template variable "${ref}": define it under template_variables (defined: ${defined.join(", ") || "none"})`,
+            });
+          }
+        }
+      },
+      issues,
+    );
+    const checked = safeParseWithIssues(schema, data, [name], (iss) => {
+      const value = valueAt(data, iss.path);
+      return !(typeof value === "string" && HAS_TEMPLATE_REF.test(value));
+    });
+    if (!checked.ok) issues.push(...checked.issues);
+  }
+  return issues;
+}
+
+/** Validates a decoded queue config; throws invalid_config listing every problem with its path. */
+export function parseQueueConfig(raw: unknown, queueName: string): QueueConfig {
+  const result = safeParseWithIssues(QueueConfigSchema, raw);
+  if (!result.ok) {
+    // Also check spec/run when they are objects, so every problem is listed at once.
+    const partial = raw !== null && typeof raw === "object" ? (raw as Record<string, unknown>) : {};
+    const spec = partial.spec;
+    const run = partial.run ?? {};
+    const extra =
+      spec !== null && typeof spec === "object" && run !== null && typeof run === "object"
+        ? sectionIssues({ template_variables: {}, spec, run } as unknown as QueueConfig).filter(
+            (i) => !i.message.startsWith("unknown template variable"),
+          )
+        : [];
+    throw issuesError("invalid_config", `invalid queue config "${queueName}"`, [
+      ...result.issues,
+      ...extra,
+    ]);
+  }
+  const issues = sectionIssues(result.data);
+  if (issues.length > 0)
+    throw issuesError("invalid_config", `invalid queue config "${queueName}"`, issues);
+  return result.data;
+}
+
+/** Parses a queue file's text: YAML for .yaml/.yml, JSON for .json; then `parseQueueConfig`. */
+export function parseQueueConfigText(
+  text: string,
+  fileName: string,
+  queueName: string,
+): QueueConfig {
+  const lower = fileName.toLowerCase();
+  let raw: unknown;
+  if (lower.endsWith(".json")) {
+    try {
+      raw = JSON.parse(text);
+    } catch (err) {
+      throw new DispatchError(
+        "invalid_config",
+        `queue config ${fileName} is not valid JSON: ${(err as Error).message}`,
+        {
+          issues: [{ path: "", message: `not valid JSON: ${(err as Error).message}` }],
+        },
+      );
+    }
+  } else if (lower.endsWith(".yaml") || lower.endsWith(".yml")) {
+    try {
+      raw = YAML.parse(text, { prettyErrors: true });
+    } catch (err) {
+      const e = err as Error & { linePos?: Array<{ line: number; col: number }> };
+      const at = e.linePos?.[0];
+      const where = at ? `line ${at.line}, column ${at.col}` : "";
+      const first = e.message.split("\n")[0] ?? e.message;
+      throw new DispatchError(
+        "invalid_config",
+        `queue config ${fileName} is not valid YAML: ${e.message}`,
+        {
+          issues: [{ path: "", message: `not valid YAML${where ? ` at ${where}` : ""}: ${first}` }],
+        },
+      );
+    }
+  } else {
+    throw new DispatchError(
+      "invalid_config",
+      `queue config ${fileName}: expected a .yaml, .yml or .json file`,
+      {
+        issues: [{ path: "", message: "expected a .yaml, .yml or .json file" }],
+      },
+    );
+  }
+  if (raw === null || raw === undefined) {
+    throw issuesError("invalid_config", `invalid queue config "${queueName}"`, [
+      {
+        path: "",
+        message: `${fileName} is empty: a queue config needs at least spec.worker_pool_specs and spec.staging_bucket`,
+      },
+    ]);
+  }
+  return parseQueueConfig(raw, queueName);
+}
