@@ -29,11 +29,16 @@ const serviceAccount = z.string().regex(SERVICE_ACCOUNT_RE, {
   error: "expected a service-account email, e.g. trainer@my-project.iam.gserviceaccount.com",
 });
 const stringList = z.array(z.string());
-const seconds = (what: string, min: number) =>
-  z
-    .number({ error: `expected ${what} as a whole number of seconds, e.g. 3600` })
-    .int({ error: `expected ${what} as a whole number of seconds, e.g. 3600` })
+const seconds = (what: string, min: number) => {
+  const message = `expected ${what} as a whole number of seconds, e.g. 3600`;
+  return z
+    .number({
+      error: (iss) =>
+        iss.code === "invalid_type" && iss.input !== undefined ? message : undefined,
+    })
+    .int({ error: message })
     .min(min);
+};
 
 const EnvVarSchema = z.strictObject({
   name: z.string().regex(ENV_NAME_RE, {
@@ -202,12 +207,10 @@ export const TemplateVariableSchema = z
         });
       }
     });
-  }, evenWithOtherIssues);
+  }); // Runs only on a well-formed definition: it reads schema.type.
 export type TemplateVariable = z.output<typeof TemplateVariableSchema>;
 
-const section = z.record(z.string(), z.unknown(), {
-  error: "expected an object (a mapping of keys to values)",
-});
+const section = z.record(z.string(), z.unknown());
 
 export const QueueConfigSchema = z.strictObject({
   project: z

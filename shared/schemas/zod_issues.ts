@@ -178,7 +178,7 @@ export function toIssues(
       for (const key of iss.keys) {
         out.push({
           path: formatPath([...prefix, ...path, key]),
-          message: unknownKeyMessage(key, known, { nested: path.length > 0 }),
+          message: unknownKeyMessage(key, known, { nested: prefix.length + path.length > 0 }),
         });
       }
     } else if (iss.code === "invalid_key") {
