@@ -1,3 +1,4 @@
+/* biome-ignore-all lint/suspicious/noTemplateCurlyInString: W&B macros such as ${image_uri} are literal strings here. */
 // Builders for resolver tests: a small valid queue config and launch message, and a
 // helper that runs a function expected to throw a DispatchError and returns it.
 import assert from "node:assert/strict";

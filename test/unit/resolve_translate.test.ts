@@ -1,3 +1,4 @@
+/* biome-ignore-all lint/suspicious/noTemplateCurlyInString: W&B macros such as ${image_uri} are literal strings here. */
 // Translation of every spec/run key to its v1 proto field (SPEC §3, §4), the service
 // account rules, display name, base output directory, project/region and the result's
 // other fields.
@@ -299,13 +300,8 @@ describe("resolve: every spec/run key becomes its proto field", () => {
         args: ["old"],
       },
     });
-    assert.deepEqual(
-      (
-        job(q, { ...baseMessage(), args: ["new"] }).jobSpec.workerPoolSpecs[0]
-          ?.pythonPackageSpec as Obj
-      ).args,
-      ["new"],
-    );
+    const pool = job(q, { ...baseMessage(), args: ["new"] }).jobSpec.workerPoolSpecs[0] as Obj;
+    assert.deepEqual((pool.pythonPackageSpec as Obj).args, ["new"]);
   });
   it("never leaves a snake_case key in the object handed to the client", () => {
     const q = set(baseQueue(), "run", {
