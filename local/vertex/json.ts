@@ -210,6 +210,7 @@ function oneValue(field: protobuf.Field, value: Json, path: string): unknown {
 
 function objectFromJson(type: protobuf.Type, json: JsonObject, path: string): JsonObject {
   const out: { [key: string]: unknown } = {};
+  const oneofs = new Map<string, string>();
   for (const [key, value] of Object.entries(json)) {
     const field = fieldByJsonName(type, key);
     if (!field) {
@@ -219,6 +220,16 @@ function objectFromJson(type: protobuf.Type, json: JsonObject, path: string): Js
       );
     }
     if (value === null && field.resolvedType?.fullName !== ".google.protobuf.Value") continue;
+    const oneof = field.partOf;
+    if (oneof && !oneof.name.startsWith("_")) {
+      if (oneofs.has(oneof.name)) {
+        throw new ApiError(
+          "INVALID_ARGUMENT",
+          `Invalid JSON payload received. Oneof field '${snakeCase(oneof.name)}' is already set. Cannot set '${key}'`,
+        );
+      }
+      oneofs.set(oneof.name, key);
+    }
     const fieldPath = path ? `${path}.${snakeCase(field.name)}` : snakeCase(field.name);
     if (field.map) {
       if (!isObject(value)) throw invalidValue(fieldPath, "map", value);

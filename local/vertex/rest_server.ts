@@ -7,6 +7,8 @@
 //   POST   /v1/projects/*/locations/*/customJobs/*:cancel    CancelCustomJob
 //   DELETE /v1/projects/*/locations/*/customJobs/*           DeleteCustomJob (an Operation)
 //   GET    /v1/projects/*/locations/*/operations/*           google.longrunning.Operations.GetOperation
+// Every path is also served under /ui/ instead of /v1/: the SDK's REST operations client polls
+// GetOperation at /ui/{name=projects/*/locations/*/operations/*}, its first HTTP binding.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { VertexControl } from "./control.js";
@@ -55,7 +57,7 @@ function buildRoutes(protos: Protos): Route[] {
   return [
     {
       method: "POST",
-      pattern: new RegExp(`^/v1/${location}/customJobs$`),
+      pattern: new RegExp(`^/(?:v1|ui)/${location}/customJobs$`),
       rpc: "CreateCustomJob",
       build: (m, _q, body) => ({
         parent: parent(m),
@@ -64,7 +66,7 @@ function buildRoutes(protos: Protos): Route[] {
     },
     {
       method: "GET",
-      pattern: new RegExp(`^/v1/${location}/customJobs$`),
+      pattern: new RegExp(`^/(?:v1|ui)/${location}/customJobs$`),
       rpc: "ListCustomJobs",
       build: (m, q) => {
         const request: JsonObject = { parent: parent(m) };
@@ -79,25 +81,25 @@ function buildRoutes(protos: Protos): Route[] {
     },
     {
       method: "GET",
-      pattern: new RegExp(`^/v1/${location}/customJobs/${SEG}$`),
+      pattern: new RegExp(`^/(?:v1|ui)/${location}/customJobs/${SEG}$`),
       rpc: "GetCustomJob",
       build: (m) => ({ name: name(m, "customJobs") }),
     },
     {
       method: "POST",
-      pattern: new RegExp(`^/v1/${location}/customJobs/${SEG}:cancel$`),
+      pattern: new RegExp(`^/(?:v1|ui)/${location}/customJobs/${SEG}:cancel$`),
       rpc: "CancelCustomJob",
       build: (m) => ({ name: name(m, "customJobs") }),
     },
     {
       method: "DELETE",
-      pattern: new RegExp(`^/v1/${location}/customJobs/${SEG}$`),
+      pattern: new RegExp(`^/(?:v1|ui)/${location}/customJobs/${SEG}$`),
       rpc: "DeleteCustomJob",
       build: (m) => ({ name: name(m, "customJobs") }),
     },
     {
       method: "GET",
-      pattern: new RegExp(`^/v1/${location}/operations/${SEG}$`),
+      pattern: new RegExp(`^/(?:v1|ui)/${location}/operations/${SEG}$`),
       rpc: "GetOperation",
       build: (m) => ({ name: name(m, "operations") }),
     },

@@ -160,6 +160,7 @@ export class JobService {
       projectNumber,
       location,
       id,
+      seq: this.ctx.store.nextSeq(),
       json,
       outcome: { ...this.ctx.defaultOutcome },
       timer: null,
@@ -229,7 +230,7 @@ export class JobService {
     }
     const pageSize = Math.min(pageSizeRaw || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
     const scope = `${projectNumber}/${location}|${filterText}`;
-    let cursor: { c: string; i: string } | null = null;
+    let cursor: { c: string; i: number } | null = null;
     const token = str(request.pageToken);
     if (token) {
       cursor = decodeToken(token, scope);
@@ -244,7 +245,7 @@ export class JobService {
     const response: JsonObject = { customJobs: page.map(snapshot) };
     const last = page[page.length - 1];
     if (jobs.length > pageSize && last) {
-      response.nextPageToken = encodeToken({ c: str(last.json.createTime), i: last.id }, scope);
+      response.nextPageToken = encodeToken({ c: str(last.json.createTime), i: last.seq }, scope);
     }
     return response;
   }
@@ -304,27 +305,27 @@ function newestFirst(a: StoredJob, b: StoredJob): number {
   const ta = str(a.json.createTime);
   const tb = str(b.json.createTime);
   if (ta !== tb) return ta < tb ? 1 : -1;
-  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+  return b.seq - a.seq;
 }
 
-function isAfter(job: StoredJob, cursor: { c: string; i: string }): boolean {
+function isAfter(job: StoredJob, cursor: { c: string; i: number }): boolean {
   const t = str(job.json.createTime);
   if (t !== cursor.c) return t < cursor.c;
-  return job.id < cursor.i;
+  return job.seq < cursor.i;
 }
 
-function encodeToken(cursor: { c: string; i: string }, scope: string): string {
+function encodeToken(cursor: { c: string; i: number }, scope: string): string {
   return Buffer.from(JSON.stringify({ ...cursor, s: scope })).toString("base64url");
 }
 
-function decodeToken(token: string, scope: string): { c: string; i: string } | null {
+function decodeToken(token: string, scope: string): { c: string; i: number } | null {
   try {
     const value = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as {
       c?: unknown;
       i?: unknown;
       s?: unknown;
     };
-    if (typeof value.c !== "string" || typeof value.i !== "string" || value.s !== scope)
+    if (typeof value.c !== "string" || typeof value.i !== "number" || value.s !== scope)
       return null;
     return { c: value.c, i: value.i };
   } catch {

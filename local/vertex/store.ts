@@ -19,6 +19,8 @@ export interface StoredJob {
   projectNumber: string;
   location: string;
   id: string;
+  /** Creation order, to order jobs created in the same millisecond. */
+  seq: number;
   /** The job as Vertex returns it (canonical proto3 JSON). */
   json: JsonObject;
   /** How the job ends when the clock runs it to the end. */
@@ -44,6 +46,11 @@ export function newNumericId(): string {
 export class Store {
   readonly jobs = new Map<string, StoredJob>();
   readonly operations = new Map<string, StoredOperation>();
+  private seq = 0;
+
+  nextSeq(): number {
+    return ++this.seq;
+  }
 
   clear(): void {
     for (const job of this.jobs.values()) if (job.timer) clearTimeout(job.timer);
