@@ -188,7 +188,8 @@ function messageFromJson(type: protobuf.Type, value: Json, path: string): unknow
     const { "@type": _ignored, ...rest } = value;
     const body = special ? (value.value as Json) : rest;
     const message = inner.fromObject(messageFromJson(inner, body, path) as object);
-    return { typeUrl: url, value: inner.encode(message).finish() };
+    // protobufjs's built-in any.proto keeps the field name type_url
+    return { type_url: url, typeUrl: url, value: inner.encode(message).finish() };
   }
   if (!isObject(value)) throw invalidValue(path, typeUrl(name), value);
   return objectFromJson(type, value, path);
@@ -316,7 +317,7 @@ function messageObjectToJson(type: protobuf.Type, obj: JsonObject): Json {
   }
   if (WRAPPERS.has(name)) return (obj.value as Json) ?? null;
   if (name === ".google.protobuf.Any") {
-    const url = String(obj.typeUrl ?? "");
+    const url = String(obj.type_url ?? obj.typeUrl ?? "");
     const inner = type.root.lookupType(url.slice(url.lastIndexOf("/") + 1));
     const bytes = Buffer.from(String(obj.value ?? ""), "base64");
     const body = messageToJson(inner, inner.decode(bytes));

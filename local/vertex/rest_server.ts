@@ -25,6 +25,8 @@ interface Route {
   method: string;
   pattern: RegExp;
   rpc: string;
+  /** Full name of the response message, to write the answer in canonical proto3 JSON. */
+  response: string;
   build(m: RegExpExecArray, query: URLSearchParams, body: Json): JsonObject;
 }
 
@@ -59,6 +61,7 @@ function buildRoutes(protos: Protos): Route[] {
       method: "POST",
       pattern: new RegExp(`^/(?:v1|ui)/${location}/customJobs$`),
       rpc: "CreateCustomJob",
+      response: `${PACKAGE}.CustomJob`,
       build: (m, _q, body) => ({
         parent: parent(m),
         customJob: canonicalJson(customJob, body ?? {}, "custom_job"),
@@ -68,6 +71,7 @@ function buildRoutes(protos: Protos): Route[] {
       method: "GET",
       pattern: new RegExp(`^/(?:v1|ui)/${location}/customJobs$`),
       rpc: "ListCustomJobs",
+      response: `${PACKAGE}.ListCustomJobsResponse`,
       build: (m, q) => {
         const request: JsonObject = { parent: parent(m) };
         const filter = queryString(q, "filter");
@@ -83,24 +87,28 @@ function buildRoutes(protos: Protos): Route[] {
       method: "GET",
       pattern: new RegExp(`^/(?:v1|ui)/${location}/customJobs/${SEG}$`),
       rpc: "GetCustomJob",
+      response: `${PACKAGE}.CustomJob`,
       build: (m) => ({ name: name(m, "customJobs") }),
     },
     {
       method: "POST",
       pattern: new RegExp(`^/(?:v1|ui)/${location}/customJobs/${SEG}:cancel$`),
       rpc: "CancelCustomJob",
+      response: "google.protobuf.Empty",
       build: (m) => ({ name: name(m, "customJobs") }),
     },
     {
       method: "DELETE",
       pattern: new RegExp(`^/(?:v1|ui)/${location}/customJobs/${SEG}$`),
       rpc: "DeleteCustomJob",
+      response: "google.longrunning.Operation",
       build: (m) => ({ name: name(m, "customJobs") }),
     },
     {
       method: "GET",
       pattern: new RegExp(`^/(?:v1|ui)/${location}/operations/${SEG}$`),
       rpc: "GetOperation",
+      response: "google.longrunning.Operation",
       build: (m) => ({ name: name(m, "operations") }),
     },
   ];
@@ -186,7 +194,7 @@ export async function startRest(
       if (!m) continue;
       const request = route.build(m, url.searchParams, parseBody(text));
       const response = await service.invoke(route.rpc, "rest", request);
-      send(res, 200, response);
+      send(res, 200, canonicalJson(protos.type(route.response), response));
       return;
     }
     const known = routes.some((r) => r.pattern.test(path));
