@@ -47,10 +47,10 @@ kill -KILL -"$child" 2>/dev/null
 exit 0`;
 
 /** Why the Pub/Sub emulator cannot run here, or null when it can. */
-export function pubsubMissing(): string | null {
+export function pubsubMissing(env: NodeJS.ProcessEnv = process.env): string | null {
   let versions: string;
   try {
-    versions = execFileSync("gcloud", ["--version"], { encoding: "utf8", timeout: 60_000 });
+    versions = execFileSync("gcloud", ["--version"], { encoding: "utf8", timeout: 60_000, env });
   } catch {
     return "gcloud is not installed: install the Google Cloud CLI to run the Pub/Sub emulator";
   }
@@ -61,7 +61,7 @@ export function pubsubMissing(): string | null {
     return "the gcloud component beta is not installed (gcloud components install beta)";
   }
   try {
-    execFileSync("java", ["-version"], { stdio: "ignore", timeout: 60_000 });
+    execFileSync("java", ["-version"], { stdio: "ignore", timeout: 60_000, env });
   } catch {
     return "java is not installed: the Pub/Sub emulator needs a Java runtime (JRE 11+)";
   }

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { CRC32C, Storage } from "@google-cloud/storage";
+import { CRC32C, type File, Storage } from "@google-cloud/storage";
 import { type GcsEmulator, startGcsEmulator } from "../../local/gcs/index.js";
 
 let gcs: GcsEmulator;
@@ -208,7 +208,7 @@ describe("objects", () => {
     };
     let pages = 0;
     while (query) {
-      const [files, next, raw] = await bucket().getFiles(query);
+      const [files, next, raw]: [File[], unknown, unknown] = await bucket().getFiles(query);
       const prefixes = (raw as { prefixes?: string[] }).prefixes ?? [];
       assert.ok(files.length + prefixes.length <= 2);
       seen.push(...files.map((f) => f.name), ...prefixes);
