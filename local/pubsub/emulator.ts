@@ -135,9 +135,14 @@ export async function startPubsubEmulator(
 /** Ends the watchdog's stdin, waits for it, then until no process of gcloud's group is left. */
 async function stop(watchdog: ChildProcess, group: () => number | undefined): Promise<void> {
   if (watchdog.exitCode === null && watchdog.signalCode === null) {
-    const exited = new Promise<void>((resolve) => watchdog.once("exit", () => resolve()));
+    let timer: NodeJS.Timeout | undefined;
+    const exited = new Promise<void>((resolve) => {
+      watchdog.once("exit", () => resolve());
+      timer = setTimeout(resolve, 15_000);
+    });
     watchdog.stdin?.end();
-    await Promise.race([exited, sleep(15_000)]);
+    await exited;
+    clearTimeout(timer);
   }
   const pgid = group();
   if (pgid === undefined) {
