@@ -33,7 +33,11 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
     }
   }
   const limit = Math.max(2, Math.floor(word.length / 3));
-  return bestDistance <= limit ? best : undefined;
+  if (bestDistance <= limit) return best;
+  // A shortened or lengthened spelling (`project` for `project_name`).
+  if (w.length >= 4)
+    return candidates.find((c) => c.toLowerCase().startsWith(w) || w.startsWith(c.toLowerCase()));
+  return undefined;
 }
 
 /** `workerPoolSpecs` → `worker_pool_specs`; `imageURI` → `image_uri`; snake_case stays as is. */

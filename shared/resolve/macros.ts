@@ -29,6 +29,8 @@ export function substituteMacros(
   values: Record<MacroName, MacroValue>,
   issues: Issue[],
   warnings: string[],
+  /** Receives the path of every string left with a missing required value. */
+  unresolved: Set<string> = new Set(),
 ): unknown {
   if (typeof data === "string") {
     if (!data.includes("${")) return data;
@@ -43,6 +45,7 @@ export function substituteMacros(
       }
       const value = values[name as MacroName];
       if (typeof value === "string") return value;
+      if (value.required) unresolved.add(where);
       if (value.required)
         issues.push({ path: where, message: `uses ${whole} but ${value.missing}` });
       else warnings.push(`${where}: ${whole} is empty because ${value.missing}`);
@@ -50,12 +53,14 @@ export function substituteMacros(
     });
   }
   if (Array.isArray(data)) {
-    return data.map((item, i) => substituteMacros(item, [...path, i], values, issues, warnings));
+    return data.map((item, i) =>
+      substituteMacros(item, [...path, i], values, issues, warnings, unresolved),
+    );
   }
   if (data !== null && typeof data === "object") {
     const out: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(data)) {
-      out[key] = substituteMacros(value, [...path, key], values, issues, warnings);
+      out[key] = substituteMacros(value, [...path, key], values, issues, warnings, unresolved);
     }
     return out;
   }

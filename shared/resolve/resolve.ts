@@ -178,8 +178,10 @@ export function resolveLaunch(input: ResolveInput): ResolvedLaunch {
     queue_name: queueName,
   };
   const macroIssues: Issue[] = [];
-  spec = substituteMacros(spec, ["spec"], macros, macroIssues, warnings) as Plain;
-  run = substituteMacros(run, ["run"], macros, macroIssues, warnings) as Plain;
+  // Paths already reported as unresolved: their validation errors would only repeat them.
+  const unresolved = tv.context.unresolved;
+  spec = substituteMacros(spec, ["spec"], macros, macroIssues, warnings, unresolved) as Plain;
+  run = substituteMacros(run, ["run"], macros, macroIssues, warnings, unresolved) as Plain;
   fromMessage(macroIssues);
 
   // 4. Validation of the final spec/run.
@@ -188,6 +190,7 @@ export function resolveLaunch(input: ResolveInput): ResolvedLaunch {
   for (const checked of [checkedSpec, checkedRun]) {
     if (checked.ok) continue;
     for (const issue of checked.issues) {
+      if (unresolved.has(issue.path)) continue;
       const byMessage = overridden.some(
         (p) => issue.path === p || issue.path.startsWith(`${p}.`) || issue.path.startsWith(`${p}[`),
       );
@@ -200,7 +203,8 @@ export function resolveLaunch(input: ResolveInput): ResolvedLaunch {
       });
     }
   }
-  if (!checkedSpec.ok || !checkedRun.ok) throw failure(queueName, found);
+  // Later checks read the typed values; on a half-resolved config they would only add noise.
+  if (!checkedSpec.ok || !checkedRun.ok || found.length > 0) throw failure(queueName, found);
   const s: Spec = checkedSpec.data;
   const r: Run = checkedRun.data;
 

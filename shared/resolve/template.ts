@@ -106,7 +106,10 @@ export function templateValues(
       values.set(name, checked.value);
     }
   }
-  return { context: { defs, values, invalid, valuePrefix, reported: new Set() }, issues };
+  return {
+    context: { defs, values, invalid, valuePrefix, reported: new Set(), unresolved: new Set() },
+    issues,
+  };
 }
 
 /** Everything substitution needs: the definitions, the values, and the names whose value was rejected. */
@@ -119,6 +122,8 @@ export interface TemplateContext {
   valuePrefix: string[];
   /** Names already reported as missing (each is reported once). */
   reported: Set<string>;
+  /** Config paths left with an unresolved reference (already reported; validation skips them). */
+  unresolved: Set<string>;
 }
 
 /**
@@ -137,6 +142,7 @@ export function substituteTemplates(
     if (!data.includes("{{")) return data;
     const missing = (name: string): undefined => {
       const where = formatPath(path);
+      ctx.unresolved.add(where);
       if (!Object.hasOwn(defs, name)) {
         const hint = didYouMean(name, Object.keys(defs));
         issues.push({
@@ -160,6 +166,7 @@ export function substituteTemplates(
       const kind = scalarKind(schema);
       if (kind === "number") {
         if (typeof value === "number") return value;
+        ctx.unresolved.add(formatPath(path));
         issues.push({
           path: formatPath(path),
           message: `template variable "${name}" is a string but this field needs a number; declare it with schema type integer or number`,

@@ -110,3 +110,14 @@ export function assertIssue(err: DispatchError, path: string, message: RegExp): 
     `no issue at "${path}" matching ${message}; issues:\n${err.issues.map((i) => `  ${i.path}: ${i.message}`).join("\n")}`,
   );
 }
+
+/** Asserts one warning matches (with a readable failure message). */
+export function assertWarning(warnings: readonly string[], pattern: RegExp | string): void {
+  const ok = warnings.some((w) =>
+    typeof pattern === "string" ? w.includes(pattern) : pattern.test(w),
+  );
+  assert.ok(
+    ok,
+    `no warning matching ${String(pattern)}; warnings:\n${warnings.map((w) => `  ${w}`).join("\n")}`,
+  );
+}

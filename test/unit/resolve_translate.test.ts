@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
   assertIssue,
+  assertWarning,
   baseMessage,
   baseQueue,
   caught,
@@ -417,7 +418,7 @@ describe("resolve: display name", () => {
   it("a long run name is cut to 128 characters with a warning", () => {
     const r = resolveRaw(baseQueue(), { ...baseMessage(), name: "n".repeat(300) });
     assert.equal((r.customJob.displayName as string).length, 128);
-    assert.ok(r.warnings.some((w) => /cut to fit/.test(w)));
+    assertWarning(r.warnings, /cut to fit/);
   });
 });
 
@@ -470,7 +471,7 @@ describe("resolve: project, region, and other rules", () => {
   });
   it("max_wait_duration without FLEX_START warns", () => {
     const r = resolveRaw(set(baseQueue(), "run.max_wait_duration", 60), baseMessage());
-    assert.ok(r.warnings.some((w) => /FLEX_START only/.test(w)));
+    assertWarning(r.warnings, /FLEX_START only/);
   });
   it("disable_retries with restart_job_on_worker_restart warns", () => {
     const q = set(
@@ -478,11 +479,7 @@ describe("resolve: project, region, and other rules", () => {
       "run.restart_job_on_worker_restart",
       true,
     );
-    assert.ok(
-      resolveRaw(q, baseMessage()).warnings.some((w) =>
-        /overrides restart_job_on_worker_restart/.test(w),
-      ),
-    );
+    assertWarning(resolveRaw(q, baseMessage()).warnings, /overrides restart_job_on_worker_restart/);
   });
   it("entry_point with a python package pool is an error in the message", () => {
     const q = set(baseQueue(), "spec.worker_pool_specs[0]", {
