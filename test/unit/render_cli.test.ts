@@ -1,0 +1,214 @@
+/* biome-ignore-all lint/suspicious/noTemplateCurlyInString: W&B macros such as ${image_uri} are literal strings here. */
+// `vertex-dispatch render` end to end: spawns the real CLI on YAML and JSON queue files.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import YAML from "yaml";
+import { baseMessage, baseQueue, FIXTURES, REPO_ROOT, set } from "../helpers/resolve_fixtures.js";
+
+const dir = mkdtempSync(join(tmpdir(), "vd-render-"));
+const SECRET = "wandb-secret-9f8e7d6c";
+
+function file(name: string, content: unknown): string {
+  const path = join(dir, name);
+  writeFileSync(
+    path,
+    typeof content === "string"
+      ? content
+      : name.endsWith(".json")
+        ? JSON.stringify(content)
+        : YAML.stringify(content),
+  );
+  return path;
+}
+
+function run(args: string[], env: Record<string, string> = {}) {
+  const clean: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (
+      v !== undefined &&
+      !/^(GOOGLE_CLOUD_PROJECT|VERTEX_REGION|DEFAULT_JOB_SERVICE_ACCOUNT|WANDB_)/.test(k)
+    )
+      clean[k] = v;
+  }
+  const r = spawnSync(process.execPath, ["bin/vertex-dispatch.mjs", "render", ...args], {
+    cwd: REPO_ROOT,
+    env: { ...clean, ...env },
+    encoding: "utf8",
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const message = file("m.json", { ...baseMessage(), queue: "q" });
+type Obj = Record<string, unknown>;
+
+describe("render", () => {
+  it("prints the request as proto3 JSON for a YAML queue file", () => {
+    const queue = file("q.yaml", set(baseQueue(), "run.timeout", 3600));
+    const r = run(["--queue", queue, "--message", message, "--project", "acme-ml"]);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as {
+      parent: string;
+      customJob: { jobSpec: Obj & { workerPoolSpecs: Obj[] } };
+    };
+    assert.deepEqual(Object.keys(out), ["parent", "customJob"]);
+    assert.equal(out.parent, "projects/acme-ml/locations/us-central1");
+    assert.deepEqual(out.customJob.jobSpec.scheduling, { timeout: "3600s" });
+    assert.equal(out.customJob.jobSpec.workerPoolSpecs[0]?.replicaCount, "1");
+  });
+  it("reads JSON queue files the same way", () => {
+    const yaml = run([
+      "--queue",
+      file("same.yaml", baseQueue()),
+      "--message",
+      message,
+      "--project",
+      "acme-ml",
+    ]);
+    const json = run([
+      "--queue",
+      file("same.json", baseQueue()),
+      "--message",
+      message,
+      "--project",
+      "acme-ml",
+    ]);
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual(JSON.parse(json.stdout), JSON.parse(yaml.stdout));
+  });
+  it("--project/--region stand in for GOOGLE_CLOUD_PROJECT/VERTEX_REGION; the environment works too", () => {
+    const q = baseQueue();
+    delete q.region;
+    const queue = file("noregion.yaml", q);
+    const flags = run([
+      "--queue",
+      queue,
+      "--message",
+      message,
+      "--project",
+      "p-flags",
+      "--region",
+      "europe-west4",
+    ]);
+    assert.equal(flags.code, 0, flags.stderr);
+    assert.equal(JSON.parse(flags.stdout).parent, "projects/p-flags/locations/europe-west4");
+    const env = run(["--queue", queue, "--message", message], {
+      GOOGLE_CLOUD_PROJECT: "p-envvar",
+      VERTEX_REGION: "us-east1",
+    });
+    assert.equal(JSON.parse(env.stdout).parent, "projects/p-envvar/locations/us-east1");
+  });
+  it("renders the seed's default config with a sample message", () => {
+    const r = run([
+      "--queue",
+      join(FIXTURES, "queues", "seed-default.yaml"),
+      "--message",
+      join(FIXTURES, "messages", "basic.json"),
+      "--project",
+      "acme-ml",
+      "--region",
+      "us-central1",
+      "--service-account",
+      "jobs@acme-ml.iam.gserviceaccount.com",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).customJob.displayName, "resnet50-baseline");
+  });
+  it("prints warnings on stderr and keeps stdout pure JSON", () => {
+    const queue = file(
+      "warn.yaml",
+      set(baseQueue(), "spec.worker_pool_specs[0].container_spec.args", ["${nope}"]),
+    );
+    const r = run(["--queue", queue, "--message", message, "--project", "acme-ml"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^warning: .*unknown macro \$\{nope\}/m);
+    JSON.parse(r.stdout);
+  });
+  it("exits 2 with every error (path and expectation) on stderr", () => {
+    const q = set(
+      set(baseQueue(), "spec.staging_bucket", "bucket"),
+      "spec.worker_pool_specs[0].machine_spec.machineType",
+      "x",
+    );
+    set(q, "run.timeout", "1h");
+    const r = run(["--queue", file("bad.yaml", q), "--message", message, "--project", "acme-ml"]);
+    assert.equal(r.code, 2);
+    assert.equal(r.stdout, "");
+    assert.match(
+      r.stderr,
+      /spec\.staging_bucket: expected a Cloud Storage URI "gs:\/\/bucket\[\/path\]"/,
+    );
+    assert.match(
+      r.stderr,
+      /spec\.worker_pool_specs\[0\]\.machine_spec\.machineType: keys are snake_case: write "machine_type"/,
+    );
+    assert.match(r.stderr, /run\.timeout: expected timeout as a whole number of seconds/);
+  });
+  it("exits 2 for an invalid message, a YAML syntax error, and resolution errors", () => {
+    const badMessage = file("bad-m.json", { queue: "q", entity: "e" });
+    const m = run([
+      "--queue",
+      file("ok.yaml", baseQueue()),
+      "--message",
+      badMessage,
+      "--project",
+      "acme-ml",
+    ]);
+    assert.equal(m.code, 2);
+    assert.match(m.stderr, /project: required for a launch/);
+    const y = run(["--queue", file("syntax.yaml", "spec: [\n"), "--message", message]);
+    assert.equal(y.code, 2);
+    assert.match(y.stderr, /not valid YAML/);
+    const res = run(["--queue", file("noproj.yaml", baseQueue()), "--message", message]);
+    assert.equal(res.code, 2);
+    assert.match(res.stderr, /project: no GCP project.*--project/);
+  });
+  it("exits 2 on usage errors", () => {
+    assert.equal(run([]).code, 2);
+    assert.equal(run(["--queue", "x.yaml"]).code, 2);
+    assert.equal(run(["--queue", "x.yaml", "--message", "y.json", "--bogus"]).code, 2);
+    const missing = run(["--queue", join(dir, "nope.yaml"), "--message", message]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /cannot read the queue file/);
+  });
+  it("never prints the W&B API key: it shows <redacted> instead", () => {
+    const r = run(
+      ["--queue", file("s.yaml", baseQueue()), "--message", message, "--project", "acme-ml"],
+      { WANDB_API_KEY: SECRET },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!r.stdout.includes(SECRET) && !r.stderr.includes(SECRET), "the secret leaked");
+    const env = JSON.parse(r.stdout).customJob.jobSpec.workerPoolSpecs[0].containerSpec
+      .env as Array<{ name: string; value: string }>;
+    assert.deepEqual(
+      env.find((e) => e.name === "WANDB_API_KEY"),
+      { name: "WANDB_API_KEY", value: "<redacted>" },
+    );
+  });
+  it("never prints the W&B API key in errors either", () => {
+    const q = set(baseQueue(), "spec.worker_pool_specs[0].container_spec.env", [
+      { name: "WANDB_API_KEY", value: "x" },
+    ]);
+    const r = run(
+      ["--queue", file("clash.yaml", q), "--message", message, "--project", "acme-ml"],
+      { WANDB_API_KEY: SECRET },
+    );
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /WANDB_API_KEY is set twice/);
+    assert.ok(!r.stdout.includes(SECRET) && !r.stderr.includes(SECRET), "the secret leaked");
+  });
+  it("without WANDB_API_KEY the variable is left out", () => {
+    const r = run([
+      "--queue",
+      file("nokey.yaml", baseQueue()),
+      "--message",
+      message,
+      "--project",
+      "acme-ml",
+    ]);
+    assert.ok(!r.stdout.includes("WANDB_API_KEY"));
+  });
+});
