@@ -159,7 +159,7 @@ describe("the request survives the client's protos", () => {
   });
   it("the test can fail: a snake_case key is dropped by the client", () => {
     const r = resolveRaw(baseQueue(), baseMessage());
-    const jobSpec = {
+    const jobSpec: Obj = {
       ...(r.customJob.jobSpec as Obj),
       service_account: "x@p.iam.gserviceaccount.com",
     };
@@ -222,7 +222,7 @@ describe("proto3 JSON for render", () => {
     });
     assert.equal(json.customJob.jobSpec.workerPoolSpecs[1]?.replicaCount, "3");
     assert.equal(
-      (json.customJob.jobSpec.workerPoolSpecs[0]?.machineSpec as Obj).acceleratorType,
+      ((json.customJob.jobSpec.workerPoolSpecs[0] as Obj).machineSpec as Obj).acceleratorType,
       "NVIDIA_TESLA_T4",
     );
     assert.ok(!JSON.stringify(json).includes("_spec"), "no snake_case key");

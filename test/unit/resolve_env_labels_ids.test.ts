@@ -235,7 +235,7 @@ describe("labels", () => {
     const r = resolveRaw(baseQueue(), {
       ...baseMessage(),
       entity: "Acme Corp",
-      project: "Vision.Team/2026" + "x".repeat(80),
+      project: `Vision.Team/2026${"x".repeat(80)}`,
     });
     const labels = r.customJob.labels as Record<string, string>;
     assert.equal(labels["wandb-entity"], "acme-corp");

@@ -31,6 +31,7 @@ function render(queue: string, messageFile: string, patch: Obj = {}) {
     defaults: DEFAULTS,
   });
 }
+const pool = (r: { customJob: Obj }, i: number) => pools(r)[i] as Obj;
 const pools = (r: { customJob: Obj }) =>
   (r.customJob.jobSpec as { workerPoolSpecs: Obj[] }).workerPoolSpecs;
 
@@ -38,20 +39,20 @@ describe("examples render", () => {
   it("seed-default + basic.json (the seed's default config, unchanged)", () => {
     const r = render("seed-default", "basic.json");
     assert.equal(r.parent, "projects/acme-ml/locations/us-central1");
-    assert.deepEqual(pools(r)[0]?.machineSpec, { machineType: "n1-standard-4" });
+    assert.deepEqual(pool(r, 0).machineSpec, { machineType: "n1-standard-4" });
     assert.equal((r.customJob.jobSpec as Obj).serviceAccount, DEFAULTS.defaultServiceAccount);
     assert.equal(r.customJob.displayName, "resnet50-baseline");
     assert.match(r.runId, /^[a-z0-9]{8}$/);
   });
   it("gpu-template + template-vars.json (template variables typed)", () => {
     const r = render("gpu-template", "template-vars.json");
-    assert.deepEqual(pools(r)[0]?.machineSpec, {
+    assert.deepEqual(pool(r, 0).machineSpec, {
       machineType: "n1-standard-16",
       acceleratorType: "NVIDIA_TESLA_T4",
       acceleratorCount: 4,
     });
     // The message's args replace the queue's (which held "{{gpus}}" and "${run_name}").
-    assert.deepEqual((pools(r)[0]?.containerSpec as Obj).args, ["--epochs", "90"]);
+    assert.deepEqual((pool(r, 0).containerSpec as Obj).args, ["--epochs", "90"]);
     assert.deepEqual((r.customJob.jobSpec as Obj).scheduling, {
       timeout: { seconds: 86400 },
       strategy: "SPOT",
@@ -60,7 +61,7 @@ describe("examples render", () => {
   });
   it("gpu-template + basic.json (defaults; the queue's own args get the typed text)", () => {
     const r = render("gpu-template", "basic.json");
-    assert.deepEqual((pools(r)[0]?.containerSpec as Obj).args, [
+    assert.deepEqual((pool(r, 0).containerSpec as Obj).args, [
       "--gpus",
       "1",
       "--run-name",
@@ -88,13 +89,13 @@ describe("examples render", () => {
       idempotencyKey: "webhook-1",
       defaults: DEFAULTS,
     });
-    assert.equal((pools(r)[0]?.machineSpec as Obj).acceleratorCount, 2);
+    assert.equal((pool(r, 0).machineSpec as Obj).acceleratorCount, 2);
     assert.equal(r.customJob.displayName, "retrain-imagenet-v3");
   });
   it("distributed-a100 + basic.json (two pools, macros in base_output_dir)", () => {
     const r = render("distributed-a100", "basic.json", { run_id: "dist01" });
     assert.equal(pools(r).length, 2);
-    assert.equal(pools(r)[1]?.replicaCount, 3);
+    assert.equal(pool(r, 1).replicaCount, 3);
     assert.deepEqual((r.customJob.jobSpec as Obj).baseOutputDirectory, {
       outputUriPrefix: "gs://acme-vertex-staging-usc1/outputs/acme/vision/dist01",
     });
@@ -114,7 +115,7 @@ describe("examples render", () => {
   });
   it("python-package + basic.json (python package spec in europe-west4)", () => {
     const r = render("python-package", "basic.json");
-    const spec = pools(r)[0]?.pythonPackageSpec as Obj;
+    const spec = pool(r, 0).pythonPackageSpec as Obj;
     assert.equal(spec.pythonModule, "trainer.task");
     assert.deepEqual(spec.args, ["--project", "vision"]);
     assert.deepEqual(r.imageUris, [
