@@ -287,20 +287,23 @@ function walkStrings(
  * Checks spec/run as written. Problems at a field whose value is a template reference are
  * left for after substitution; references to undefined variables are reported here.
  */
-function sectionIssues(config: QueueConfig): Issue[] {
+function sectionIssues(
+  sections: { spec: unknown; run: unknown },
+  /** Defined template variable names, or undefined when the definitions are themselves invalid. */
+  defined: string[] | undefined,
+): Issue[] {
   const issues: Issue[] = [];
-  const defined = Object.keys(config.template_variables);
   for (const [name, schema] of [
     ["spec", SpecSchema],
     ["run", RunSchema],
   ] as const) {
-    const data = config[name];
+    const data = sections[name];
     walkStrings(
       data,
       [name],
       (text, path) => {
         for (const ref of templateRefs(text)) {
-          if (!defined.includes(ref)) {
+          if (defined && !defined.includes(ref)) {
             issues.push({
               path: formatPath(path),
               message: `unknown template variable "${ref}": define it under template_variables (defined: ${defined.join(", ") || "none"})`,
@@ -327,18 +330,14 @@ export function parseQueueConfig(raw: unknown, queueName: string): QueueConfig {
     const partial = raw !== null && typeof raw === "object" ? (raw as Record<string, unknown>) : {};
     const spec = partial.spec;
     const run = partial.run ?? {};
-    const extra =
-      spec !== null && typeof spec === "object" && run !== null && typeof run === "object"
-        ? sectionIssues({ template_variables: {}, spec, run } as unknown as QueueConfig).filter(
-            (i) => !i.message.startsWith("unknown template variable"),
-          )
-        : [];
+    const isObject = (v: unknown) => v !== null && typeof v === "object" && !Array.isArray(v);
+    const extra = isObject(spec) && isObject(run) ? sectionIssues({ spec, run }, undefined) : [];
     throw issuesError("invalid_config", `invalid queue config "${queueName}"`, [
       ...result.issues,
       ...extra,
     ]);
   }
-  const issues = sectionIssues(result.data);
+  const issues = sectionIssues(result.data, Object.keys(result.data.template_variables));
   if (issues.length > 0)
     throw issuesError("invalid_config", `invalid queue config "${queueName}"`, issues);
   return result.data;
