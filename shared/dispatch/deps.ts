@@ -8,6 +8,7 @@ import { cachedBucketInfo, storageBucketInfo } from "../preflight.js";
 import { bucketQueueSource, directoryQueueSource } from "../queue_source.js";
 import { bucketSlots } from "../slots.js";
 import { pubsubPublisher } from "../status.js";
+import { activeIndex } from "../storage/active_index.js";
 import { launchStore } from "../storage/launch_store.js";
 import { vertexJobs } from "../vertex/jobs.js";
 import type { DispatchDeps } from "./dispatch.js";
@@ -21,6 +22,7 @@ export function dispatchDeps(options: Options, clients: Clients): DispatchDeps {
       ? directoryQueueSource(options.QUEUE_CONFIG_DIR, ttl)
       : bucketQueueSource(clients.storage.bucket(options.CONFIG_BUCKET ?? ""), ttl),
     store: launchStore(state),
+    active: activeIndex(state),
     slots: bucketSlots(state),
     jobs: vertexJobs(clients.jobService),
     bucketInfo: cachedBucketInfo(

@@ -28,6 +28,7 @@ import {
 import { type LaunchMessage, parseLaunchMessage } from "../schemas/message.js";
 import type { Slots } from "../slots.js";
 import { consoleUrl, type Publish, statusEvent } from "../status.js";
+import type { ActiveIndex } from "../storage/active_index.js";
 import { type LaunchStore, recordPath, type StoredRecord } from "../storage/launch_store.js";
 import type { VertexJobs } from "../vertex/jobs.js";
 import { type Delivery, parseBody } from "./delivery.js";
@@ -46,6 +47,8 @@ export interface DispatchDeps {
   >;
   queues: QueueSource;
   store: LaunchStore;
+  /** The markers of launches that are not final (what the poll function watches). */
+  active: ActiveIndex;
   jobs: VertexJobs;
   slots: Slots;
   bucketInfo: BucketInfoReader;
@@ -121,7 +124,8 @@ async function launch(
 
   const claimed = await claim(fresh, deps, log);
   if ("outcome" in claimed) return claimed.outcome;
-  return dispatchClaimed(claimed.stored, message, claimed.recovering, deps, log);
+  const how = { recovering: claimed.recovering, previousState: "dispatching" };
+  return driveLaunch(claimed.stored, message, how, deps, log);
 }
 
 /** Becomes the lease holder of the launch, or says why not (duplicate, conflict, busy). */
@@ -189,23 +193,39 @@ async function claim(
   return { stored: taken, recovering: true };
 }
 
-async function dispatchClaimed(
+/** The idempotency key of one attempt: attempt 1 is the launch's own; a resubmission gets its own label set. */
+export function attemptKey(record: Pick<LaunchRecord, "idempotency_key" | "attempt">): string {
+  return record.attempt === 1
+    ? record.idempotency_key
+    : `${record.idempotency_key}#attempt-${record.attempt}`;
+}
+
+/**
+ * Takes a launch whose lease this caller holds (state `dispatching`) to `submitted`,
+ * `queued` or `rejected`. Called by dispatch after claiming a delivery, and by the poll
+ * function for backlog launches and preemption retries after taking their lease.
+ * `recovering`: someone may have created this attempt's job already (look it up first).
+ * `previousState`: what the status event names as the state before.
+ */
+export async function driveLaunch(
   claimed: StoredRecord,
   message: LaunchMessage,
-  recovering: boolean,
+  how: { recovering: boolean; previousState: string },
   deps: DispatchDeps,
   log: Logger,
 ): Promise<Outcome> {
+  const { recovering, previousState } = how;
   let stored = claimed;
   const record = stored.record;
+  const fail = (err: unknown) => failOrRethrow(err, stored, previousState, deps, log);
   let resolved: ResolvedLaunch;
   try {
     const config = await deps.queues.load(message.queue);
     resolved = resolveLaunch({
       queueName: message.queue,
       config,
-      message,
-      idempotencyKey: record.idempotency_key,
+      message: record.run_id ? { ...message, run_id: record.run_id } : message,
+      idempotencyKey: attemptKey(record),
       defaults: {
         project: deps.options.GOOGLE_CLOUD_PROJECT,
         region: deps.options.VERTEX_REGION,
@@ -215,19 +235,20 @@ async function dispatchClaimed(
       },
     });
   } catch (err) {
-    return failOrRethrow(err, stored, deps, log);
+    return fail(err);
   }
 
-  // A previous holder may have created the job already (invariant 2).
+  // A previous holder may have created this attempt's job already (invariant 2).
   if (recovering) {
     const existingJob = record.job_name
       ? { name: record.job_name, state: record.vertex_state ?? "JOB_STATE_QUEUED" }
-      : await deps.jobs.findByLaunchId(resolved.parent, record.launch_id);
+      : await deps.jobs.findByLaunchId(resolved.parent, resolved.launchId);
     if (existingJob) {
       log.info("found the job created by an earlier attempt; not creating another", {
         job_name: existingJob.name,
       });
-      return submitted(stored, existingJob.name, existingJob.state, record.warnings, deps, log);
+      const at = { name: existingJob.name, state: existingJob.state };
+      return submitted(stored, at, record.warnings, previousState, deps, log);
     }
   }
 
@@ -242,50 +263,41 @@ async function dispatchClaimed(
       deps.bucketInfo,
     );
     warnings = [...resolved.warnings, ...imageWarnings(resolved.imageUris, resolved.region)];
+    // The create below may take CREATE_DEADLINE_SECONDS: the lease MUST outlive it.
+    stored = await renewLeaseIfShort(stored, deps);
   } catch (err) {
-    return failOrRethrow(err, stored, deps, log);
+    return fail(err);
   }
   for (const w of warnings) log.warning(w);
 
-  // The create below may take CREATE_DEADLINE_SECONDS: the lease MUST outlive it.
-  try {
-    stored = await renewLeaseIfShort(stored, deps);
-  } catch (err) {
-    return failOrRethrow(err, stored, deps, log);
-  }
-
   const maxJobs = resolved.config.max_jobs;
-  if (maxJobs !== undefined && maxJobs !== null) {
-    const got = await deps.slots.acquire(message.queue, record.launch_id, maxJobs);
-    if (!got) return queued(stored, warnings, deps, log);
+  const limited = maxJobs !== undefined && maxJobs !== null;
+  if (limited && !(await deps.slots.acquire(message.queue, record.launch_id, maxJobs))) {
+    return queued(stored, warnings, previousState, deps, log);
   }
 
   let job: { name: string; state: string };
   try {
-    job = await deps.jobs.create(
-      resolved.parent,
-      resolved.customJob,
-      deps.options.CREATE_DEADLINE_SECONDS * 1000,
-    );
+    const deadlineMs = deps.options.CREATE_DEADLINE_SECONDS * 1000;
+    job = await deps.jobs.create(resolved.parent, resolved.customJob, deadlineMs);
   } catch (err) {
     if (err instanceof DispatchError && err.retryable) {
       // Invariant 3: let the next delivery take over at once, and look up first.
       await releaseLease(stored, deps, log);
       throw err;
     }
-    if (maxJobs !== undefined && maxJobs !== null)
-      await deps.slots.release(message.queue, record.launch_id);
-    return failOrRethrow(err, stored, deps, log);
+    if (limited) await deps.slots.release(message.queue, record.launch_id);
+    return fail(err);
   }
   log.info("created the Vertex AI CustomJob", { job_name: job.name });
-  return submitted(stored, job.name, job.state, warnings, deps, log);
+  return submitted(stored, job, warnings, previousState, deps, log);
 }
 
 async function submitted(
   stored: StoredRecord,
-  jobName: string,
-  vertexState: string,
+  job: { name: string; state: string },
   warnings: string[],
+  previousState: string,
   deps: DispatchDeps,
   log: Logger,
 ): Promise<Outcome> {
@@ -293,31 +305,32 @@ async function submitted(
   const next: LaunchRecord = {
     ...stored.record,
     state: "submitted",
-    job_name: jobName,
-    vertex_state: vertexState,
-    console_url: consoleUrl(jobName),
+    job_name: job.name,
+    vertex_state: job.state,
+    console_url: consoleUrl(job.name),
     warnings,
     lease: null,
     updated_at: now.toISOString(),
   };
-  // Publish before the record says "submitted": if publishing fails, the record still
-  // says dispatching (with the job name), so a redelivery publishes again.
+  // The marker (so the poll function watches the job) and the event come before the
+  // record says "submitted": if either fails, the record still says dispatching (with the
+  // job name), so a redelivery or the next tick does both again.
   try {
-    await deps.publish(statusEvent(next, "dispatching", now));
+    await Promise.all([deps.active.put(next), deps.publish(statusEvent(next, previousState, now))]);
   } catch (err) {
-    await deps.store
-      .update({ ...stored.record, job_name: jobName, lease: null }, stored.generation)
-      .catch(() => "conflict");
+    const keep: LaunchRecord = { ...stored.record, job_name: job.name, lease: null };
+    await deps.store.update(keep, stored.generation).catch(() => "conflict");
     throw err;
   }
   await write(next, stored.generation, deps);
-  log.info("launch submitted", { job_name: jobName, state: "submitted" });
-  return { state: "submitted", launchId: next.launch_id, jobName };
+  log.info("launch submitted", { job_name: job.name, state: "submitted" });
+  return { state: "submitted", launchId: next.launch_id, jobName: job.name };
 }
 
 async function queued(
   stored: StoredRecord,
   warnings: string[],
+  previousState: string,
   deps: DispatchDeps,
   log: Logger,
 ): Promise<Outcome> {
@@ -329,9 +342,13 @@ async function queued(
     lease: null,
     updated_at: now.toISOString(),
   };
+  // Marker first: a queued record without a marker would never leave the backlog.
+  await deps.active.put(next);
   await write(next, stored.generation, deps);
-  log.info("queue is at max_jobs; launch held in the backlog", { state: "queued" });
-  await deps.publish(statusEvent(next, "dispatching", now));
+  if (previousState !== "queued") {
+    log.info("queue is at max_jobs; launch held in the backlog", { state: "queued" });
+    await deps.publish(statusEvent(next, previousState, now));
+  }
   return { state: "queued", launchId: next.launch_id, jobName: null };
 }
 
@@ -339,14 +356,11 @@ async function queued(
 async function failOrRethrow(
   err: unknown,
   stored: StoredRecord,
+  previousState: string,
   deps: DispatchDeps,
   log: Logger,
 ): Promise<Outcome> {
-  if (!(err instanceof DispatchError)) {
-    await releaseLease(stored, deps, log);
-    throw err;
-  }
-  if (err.retryable) {
+  if (!(err instanceof DispatchError) || err.retryable) {
     await releaseLease(stored, deps, log);
     throw err;
   }
@@ -360,7 +374,10 @@ async function failOrRethrow(
   };
   await write(next, stored.generation, deps);
   log.error(`launch rejected: ${err.message}`, { error: err.toJSON(), state: "rejected" });
-  await deps.publish(statusEvent(next, "dispatching", now));
+  await deps.publish(statusEvent(next, previousState, now));
+  if (previousState !== "dispatching" && next.queue && next.run_id) {
+    await deps.active.remove(next.queue, next.run_id).catch(() => {});
+  }
   return { state: "rejected", launchId: next.launch_id, jobName: null };
 }
 
@@ -463,6 +480,7 @@ async function cancelLaunch(message: LaunchMessage, deps: DispatchDeps): Promise
       `cancel: launch ${record.launch_id} changed meanwhile; retrying`,
     );
   await deps.slots.release(message.queue, record.launch_id);
+  await deps.active.remove(message.queue, runId);
   rlog.info("launch cancelled", { state: "stopped", previous_state: record.state });
   await deps.publish(statusEvent(next, record.state, now));
   return { state: "stopped", launchId: record.launch_id, jobName: record.job_name };

@@ -1,0 +1,96 @@
+// The active set: one empty marker object per launch that is not final, at
+// `active/{queue}/{run_id}`, whose custom metadata carries what the poll function needs
+// to see changes without reading every record (state, job, priority, age). A listing of
+// `active/` costs one Cloud Storage call per 1,000 active launches, however many finished
+// launches the state bucket holds.
+//
+// Invariant: the launch record is the truth; a marker is a hint. A marker that disagrees
+// with its record is mended by whoever reads both (the poll function), never trusted.
+import type { Bucket, File } from "@google-cloud/storage";
+import type { LaunchRecord } from "../schemas/launch_record.js";
+import { httpStatus, storageError } from "./errors.js";
+
+export interface ActiveEntry {
+  queue: string;
+  run_id: string;
+  launch_id: string;
+  state: string;
+  job_name: string | null;
+  priority: number;
+  attempt: number;
+  /** When the launch was first received (backlog order). */
+  created_at: string;
+}
+
+export interface ActiveIndex {
+  /** Writes (or overwrites) the launch's marker from its record. */
+  put(record: LaunchRecord): Promise<void>;
+  /** Removes the launch's marker; a missing marker is fine. */
+  remove(queue: string, runId: string): Promise<void>;
+  /** Every marker. */
+  list(): Promise<ActiveEntry[]>;
+}
+
+export function markerPath(queue: string, runId: string): string {
+  return `active/${queue}/${runId}`;
+}
+
+export function activeIndex(bucket: Bucket): ActiveIndex {
+  return {
+    async put(record) {
+      if (record.queue === null || record.run_id === null) return;
+      const metadata: Record<string, string> = {
+        launch_id: record.launch_id,
+        state: record.state,
+        priority: String(record.priority),
+        attempt: String(record.attempt),
+        created_at: record.created_at,
+      };
+      if (record.job_name) metadata.job_name = record.job_name;
+      const file = bucket.file(markerPath(record.queue, record.run_id));
+      try {
+        await file.save("", { resumable: false, validation: false, metadata: { metadata } });
+      } catch (err) {
+        throw storageError(err, `writing marker ${file.name}`);
+      }
+    },
+    async remove(queue, runId) {
+      try {
+        await bucket.file(markerPath(queue, runId)).delete();
+      } catch (err) {
+        if (httpStatus(err) === 404) return;
+        throw storageError(err, `removing marker ${markerPath(queue, runId)}`);
+      }
+    },
+    async list() {
+      const files: File[] = [];
+      let pageToken: string | undefined;
+      do {
+        try {
+          const [page, next] = await bucket.getFiles({ prefix: "active/", autoPaginate: false, maxResults: 1000, pageToken });
+          files.push(...page);
+          pageToken = (next as { pageToken?: string } | null)?.pageToken;
+        } catch (err) {
+          throw storageError(err, "listing active launches");
+        }
+      } while (pageToken);
+      const out: ActiveEntry[] = [];
+      for (const f of files) {
+        const [, queue, runId] = f.name.split("/");
+        const m = (f.metadata.metadata ?? {}) as Record<string, string | undefined>;
+        if (!queue || !runId || !m.launch_id || !m.state) continue;
+        out.push({
+          queue,
+          run_id: runId,
+          launch_id: m.launch_id,
+          state: m.state,
+          job_name: m.job_name ?? null,
+          priority: Number(m.priority ?? 2),
+          attempt: Number(m.attempt ?? 1),
+          created_at: m.created_at ?? "",
+        });
+      }
+      return out;
+    },
+  };
+}
