@@ -1,7 +1,7 @@
 // `vertex-dispatch start [--once]` (what `npm start` runs): the whole system on local
 // emulators (SPEC §9), a demo queue and staging bucket, and a demo launch whose status
 // events are printed as they arrive. Ctrl-C stops everything it started.
-// With --once it exits 0 once the demo launch's CustomJob exists, non-zero if it fails.
+// With --once it exits 0 once the demo launch has finished, non-zero if it fails.
 import { randomBytes } from "node:crypto";
 import { pubsubMissing } from "../local/pubsub/index.js";
 import { DEMO_QUEUE, demoMessage } from "../local/stack/demo.js";
@@ -80,13 +80,15 @@ export async function start(argv: string[], env: Env): Promise<number> {
   if (f.once) {
     try {
       const event = await stack.waitForEvent(
-        (e) => e.run_id === runId && ["submitted", "rejected", "failed"].includes(e.state),
+        (e) =>
+          e.run_id === runId &&
+          ["finished", "rejected", "failed", "preempted", "stopped"].includes(e.state),
         ONCE_TIMEOUT_MS,
       );
       printNew();
       clearInterval(ticker);
-      if (event.state !== "submitted") return stop(1);
-      say(`demo launch submitted as ${String(event.job_name)}`);
+      if (event.state !== "finished") return stop(1);
+      say(`demo launch finished: ${String(event.job_name)}`);
       return stop(0);
     } catch (err) {
       clearInterval(ticker);

@@ -28,6 +28,13 @@ export const ERROR_KINDS = {
   pubsub_unavailable: { retryable: true },
   /** The dispatcher's own environment is wrong (bad variable); stops start-up. */
   bad_environment: { retryable: false },
+  /** Outcomes the poll function records on a launch (never thrown, never retried): */
+  /** the job ended FAILED, EXPIRED or PARTIALLY_SUCCEEDED, or vanished from Vertex. */
+  job_failed: { retryable: false },
+  /** the job lost its VM (Spot preemption, stockout) and no retries were left. */
+  job_preempted: { retryable: false },
+  /** the job stayed QUEUED/PENDING past the queue's start_timeout and was cancelled. */
+  start_timeout: { retryable: false },
   /** A CLI usage error. */
   usage: { retryable: false },
 } as const satisfies Record<string, { retryable: boolean }>;

@@ -38,6 +38,8 @@ const OptionsSchema = z
     VERTEX_ENDPOINT: hostPort.optional(),
     GCS_ENDPOINT: url.optional(),
     PUBSUB_EMULATOR_HOST: hostPort.optional(),
+    /** ListCustomJobs page size of the poll function. */
+    POLL_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(1000),
     LOG_LEVEL: z.enum(["debug", "info", "warning", "error"]).default("info"),
   })
   .refine((o) => o.LEASE_SECONDS > o.CREATE_DEADLINE_SECONDS, {

@@ -3,30 +3,19 @@
 // subscriber can filter without decoding).
 import type { PubSub } from "@google-cloud/pubsub";
 import { DispatchError } from "./errors.js";
-import type { LaunchRecord } from "./schemas/launch_record.js";
+import type { LaunchRecord, RecordState } from "./schemas/launch_record.js";
+import type { StatusEvent } from "./schemas/status_event.js";
 
-export interface StatusEventOut {
-  launch_id: string;
-  queue: string | null;
-  entity: string | null;
-  project: string | null;
-  run_id: string | null;
-  state: string;
-  previous_state: string | null;
-  vertex_state: string | null;
-  job_name: string | null;
-  console_url: string | null;
-  error: { kind: string; message: string; issues: Array<{ path: string; message: string }> } | null;
-  warnings: string[];
-  attempt: number;
-  time: string;
-}
+/** A status event as published: the shape of StatusEventSchema (shared/schemas/status_event.ts). */
+export type StatusEventOut = StatusEvent;
 
+/** Builds the event of a record's current state. `dispatching` is internal: never an event's state. */
 export function statusEvent(
   record: LaunchRecord,
-  previousState: string | null,
+  previousState: RecordState | null,
   time: Date,
 ): StatusEventOut {
+  if (record.state === "dispatching") throw new Error("a dispatching launch has no status event");
   return {
     launch_id: record.launch_id,
     queue: record.queue,
@@ -34,7 +23,7 @@ export function statusEvent(
     project: record.project,
     run_id: record.run_id,
     state: record.state,
-    previous_state: previousState,
+    previous_state: previousState === "dispatching" ? null : previousState,
     vertex_state: record.vertex_state,
     job_name: record.job_name,
     console_url: record.console_url,

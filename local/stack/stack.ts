@@ -41,8 +41,10 @@ export interface StackOptions {
   /** Fixed SPEC §9 ports (npm start), or free ports everywhere (tests). */
   ports: "fixed" | "free";
   vertexClock?: ClockConfig;
-  /** Which functions to run. */
-  functions?: Array<"dispatch">;
+  /** Which functions to run (default both). */
+  functions?: Array<"dispatch" | "poll">;
+  /** Publish a tick to launch-poll this often, as Cloud Scheduler does (0: never). */
+  pollIntervalMs?: number;
   /** Extra variables for the functions (tests shorten leases and TTLs). */
   functionEnv?: Env;
   /** Push retry backoff of the dispatch subscription, in seconds. */
@@ -78,8 +80,14 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-const SOURCES: Record<string, string> = { dispatch: "functions/dispatch/index.ts" };
-const FUNCTION_PORT_VARS: Record<string, [string, number]> = { dispatch: ["DISPATCH_PORT", 8081] };
+const SOURCES: Record<string, string> = {
+  dispatch: "functions/dispatch/index.ts",
+  poll: "functions/poll/index.ts",
+};
+const FUNCTION_PORT_VARS: Record<string, [string, number]> = {
+  dispatch: ["DISPATCH_PORT", 8081],
+  poll: ["POLL_PORT", 8082],
+};
 
 function hostPort(value: string | undefined, fallback: number): number {
   if (!value) return fallback;
@@ -187,7 +195,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     cleanup.push(async () => {
       for (const fn of functions.values()) await fn.stop();
     });
-    for (const name of options.functions ?? ["dispatch"]) {
+    for (const name of options.functions ?? ["dispatch", "poll"]) {
       const [portVar, defaultPort] = FUNCTION_PORT_VARS[name] ?? ["", 0];
       const port = fixed ? Number(env[portVar] || defaultPort) : await freePort();
       const fn = await launchFunction(name, port);
@@ -197,14 +205,31 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const pubsub = emulatorClient(pubsubEmulator.host, project);
     cleanup.push(() => pubsub.close());
     const dispatch = functions.get("dispatch");
+    const poll = functions.get("poll");
     await createTopology(pubsub, {
-      pushEndpoints: dispatch ? { dispatch: pushEndpoint(dispatch.url, project, TOPICS.jobs) } : {},
+      pushEndpoints: {
+        ...(dispatch ? { dispatch: pushEndpoint(dispatch.url, project, TOPICS.jobs) } : {}),
+        ...(poll ? { poll: pushEndpoint(poll.url, project, TOPICS.poll) } : {}),
+      },
       ...(options.retry ? { retry: options.retry } : {}),
       ...(options.maxDeliveryAttempts ? { maxDeliveryAttempts: options.maxDeliveryAttempts } : {}),
     });
     log(
-      `  topics ${Object.values(TOPICS).join(", ")}; push subscription ${SUBSCRIPTIONS.dispatch} -> dispatch`,
+      `  topics ${Object.values(TOPICS).join(", ")}; push subscriptions ${SUBSCRIPTIONS.dispatch}, ${SUBSCRIPTIONS.poll}`,
     );
+
+    // Cloud Scheduler's part: a tick on launch-poll every few seconds.
+    const interval = options.pollIntervalMs ?? 3000;
+    if (poll && interval > 0) {
+      const timer = setInterval(() => {
+        void pubsub
+          .topic(TOPICS.poll)
+          .publishMessage({ json: { tick: new Date().toISOString() } })
+          .catch(() => {});
+      }, interval);
+      cleanup.push(async () => clearInterval(timer));
+      log(`  a poll tick every ${interval / 1000} s (Cloud Scheduler: every minute in production)`);
+    }
 
     // Status events: a background reader of the local pull subscription.
     const events: StatusEventJson[] = [];

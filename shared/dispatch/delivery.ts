@@ -6,6 +6,8 @@
 //   event.data.message.attributes    string map; `idempotency_key` is read (SPEC §2)
 //   event.data.message.messageId     the Pub/Sub message id
 //   event.data.deliveryAttempt       present when the subscription has a dead-letter policy
+//                                    (Google's Pub/Sub emulator never sends it)
+// A push whose message has no data is not converted: its raw body is the event.
 import { DispatchError } from "../errors.js";
 
 export interface Delivery {
@@ -22,11 +24,18 @@ interface CloudEventLike {
   data?: unknown;
 }
 
+type PushBody = {
+  message?: { data?: unknown; attributes?: unknown; messageId?: unknown; message_id?: unknown };
+  deliveryAttempt?: unknown;
+};
+
 export function decodeDelivery(event: CloudEventLike): Delivery {
-  const data = (event.data ?? {}) as {
-    message?: { data?: unknown; attributes?: unknown; messageId?: unknown; message_id?: unknown };
-    deliveryAttempt?: unknown;
-  };
+  // The framework converts a push into a CloudEvent only when message.data is non-empty;
+  // otherwise the raw push body itself arrives as the "event".
+  const raw = event as CloudEventLike & PushBody;
+  const data: PushBody = (event.data as PushBody | undefined)?.message
+    ? (event.data as PushBody)
+    : raw;
   const message = data.message ?? {};
   const messageId = String(message.messageId ?? message.message_id ?? event.id ?? "");
   const attributes: Record<string, string> = {};
@@ -35,10 +44,10 @@ export function decodeDelivery(event: CloudEventLike): Delivery {
       if (typeof v === "string") attributes[k] = v;
     }
   }
-  const raw = typeof message.data === "string" ? message.data : "";
+  const base64 = typeof message.data === "string" ? message.data : "";
   const attempt = Number(data.deliveryAttempt);
   return {
-    body: Buffer.from(raw, "base64"),
+    body: Buffer.from(base64, "base64"),
     attributes,
     messageId,
     deliveryAttempt: Number.isInteger(attempt) && attempt > 0 ? attempt : null,

@@ -20,14 +20,16 @@ import type { QueueSource } from "../queue_source.js";
 import { idempotencyKeyFor, launchIdFor, runIdFor } from "../resolve/ids.js";
 import { type ResolvedLaunch, resolveLaunch } from "../resolve/resolve.js";
 import {
+  attemptKey,
   FINAL_STATES,
   type LaunchRecord,
   type RecordState,
   WATCHED_STATES,
 } from "../schemas/launch_record.js";
 import { type LaunchMessage, parseLaunchMessage } from "../schemas/message.js";
+import type { LaunchState } from "../schemas/status_event.js";
 import type { Slots } from "../slots.js";
-import { consoleUrl, type Publish, statusEvent } from "../status.js";
+import { consoleUrl, type Publish, type StatusEventOut, statusEvent } from "../status.js";
 import type { ActiveIndex } from "../storage/active_index.js";
 import { type LaunchStore, recordPath, type StoredRecord } from "../storage/launch_store.js";
 import type { VertexJobs } from "../vertex/jobs.js";
@@ -124,7 +126,7 @@ async function launch(
 
   const claimed = await claim(fresh, deps, log);
   if ("outcome" in claimed) return claimed.outcome;
-  const how = { recovering: claimed.recovering, previousState: "dispatching" };
+  const how = { recovering: claimed.recovering, previousState: null };
   return driveLaunch(claimed.stored, message, how, deps, log);
 }
 
@@ -193,24 +195,17 @@ async function claim(
   return { stored: taken, recovering: true };
 }
 
-/** The idempotency key of one attempt: attempt 1 is the launch's own; a resubmission gets its own label set. */
-export function attemptKey(record: Pick<LaunchRecord, "idempotency_key" | "attempt">): string {
-  return record.attempt === 1
-    ? record.idempotency_key
-    : `${record.idempotency_key}#attempt-${record.attempt}`;
-}
-
 /**
  * Takes a launch whose lease this caller holds (state `dispatching`) to `submitted`,
  * `queued` or `rejected`. Called by dispatch after claiming a delivery, and by the poll
  * function for backlog launches and preemption retries after taking their lease.
  * `recovering`: someone may have created this attempt's job already (look it up first).
- * `previousState`: what the status event names as the state before.
+ * `previousState`: the launch state the status event names as the one before (null: a new launch).
  */
 export async function driveLaunch(
   claimed: StoredRecord,
   message: LaunchMessage,
-  how: { recovering: boolean; previousState: string },
+  how: { recovering: boolean; previousState: LaunchState | null },
   deps: DispatchDeps,
   log: Logger,
 ): Promise<Outcome> {
@@ -297,7 +292,7 @@ async function submitted(
   stored: StoredRecord,
   job: { name: string; state: string },
   warnings: string[],
-  previousState: string,
+  previousState: LaunchState | null,
   deps: DispatchDeps,
   log: Logger,
 ): Promise<Outcome> {
@@ -330,7 +325,7 @@ async function submitted(
 async function queued(
   stored: StoredRecord,
   warnings: string[],
-  previousState: string,
+  previousState: LaunchState | null,
   deps: DispatchDeps,
   log: Logger,
 ): Promise<Outcome> {
@@ -342,13 +337,15 @@ async function queued(
     lease: null,
     updated_at: now.toISOString(),
   };
-  // Marker first: a queued record without a marker would never leave the backlog.
+  // Marker first: a queued record without a marker would never leave the backlog. The
+  // event before the record: if it fails, the record still says dispatching and the
+  // redelivery publishes again.
   await deps.active.put(next);
-  await write(next, stored.generation, deps);
   if (previousState !== "queued") {
+    await publishOrRelease(statusEvent(next, previousState, now), stored, deps, log);
     log.info("queue is at max_jobs; launch held in the backlog", { state: "queued" });
-    await deps.publish(statusEvent(next, previousState, now));
   }
+  await write(next, stored.generation, deps);
   return { state: "queued", launchId: next.launch_id, jobName: null };
 }
 
@@ -356,7 +353,7 @@ async function queued(
 async function failOrRethrow(
   err: unknown,
   stored: StoredRecord,
-  previousState: string,
+  previousState: LaunchState | null,
   deps: DispatchDeps,
   log: Logger,
 ): Promise<Outcome> {
@@ -372,10 +369,10 @@ async function failOrRethrow(
     lease: null,
     updated_at: now.toISOString(),
   };
-  await write(next, stored.generation, deps);
   log.error(`launch rejected: ${err.message}`, { error: err.toJSON(), state: "rejected" });
-  await deps.publish(statusEvent(next, previousState, now));
-  if (previousState !== "dispatching" && next.queue && next.run_id) {
+  await publishOrRelease(statusEvent(next, previousState, now), stored, deps, log);
+  await write(next, stored.generation, deps);
+  if (previousState !== null && next.queue && next.run_id) {
     await deps.active.remove(next.queue, next.run_id).catch(() => {});
   }
   return { state: "rejected", launchId: next.launch_id, jobName: null };
@@ -521,6 +518,21 @@ async function renewLeaseIfShort(stored: StoredRecord, deps: DispatchDeps): Prom
     stored.generation,
     deps,
   );
+}
+
+/** Publishes an event; if that fails, releases the lease so the redelivery can publish it. */
+async function publishOrRelease(
+  event: StatusEventOut,
+  stored: StoredRecord,
+  deps: DispatchDeps,
+  log: Logger,
+): Promise<void> {
+  try {
+    await deps.publish(event);
+  } catch (err) {
+    await releaseLease(stored, deps, log);
+    throw err;
+  }
 }
 
 async function releaseLease(stored: StoredRecord, deps: DispatchDeps, log: Logger): Promise<void> {

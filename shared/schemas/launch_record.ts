@@ -69,3 +69,10 @@ export const LaunchRecordSchema = z.object({
   updated_at: z.string(),
 });
 export type LaunchRecord = z.infer<typeof LaunchRecordSchema>;
+
+/** The idempotency key of one attempt: attempt 1 is the launch's own; a resubmission gets its own label set. */
+export function attemptKey(record: Pick<LaunchRecord, "idempotency_key" | "attempt">): string {
+  return record.attempt === 1
+    ? record.idempotency_key
+    : `${record.idempotency_key}#attempt-${record.attempt}`;
+}

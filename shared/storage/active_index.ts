@@ -7,7 +7,8 @@
 // Invariant: the launch record is the truth; a marker is a hint. A marker that disagrees
 // with its record is mended by whoever reads both (the poll function), never trusted.
 import type { Bucket, File } from "@google-cloud/storage";
-import type { LaunchRecord } from "../schemas/launch_record.js";
+import { launchIdFor } from "../resolve/ids.js";
+import { attemptKey, type LaunchRecord } from "../schemas/launch_record.js";
 import { httpStatus, storageError } from "./errors.js";
 
 export interface ActiveEntry {
@@ -16,6 +17,8 @@ export interface ActiveEntry {
   launch_id: string;
   state: string;
   job_name: string | null;
+  /** The `launch-id` label of the current attempt's job. */
+  job_label: string;
   priority: number;
   attempt: number;
   /** When the launch was first received (backlog order). */
@@ -47,6 +50,8 @@ export function activeIndex(bucket: Bucket): ActiveIndex {
         created_at: record.created_at,
       };
       if (record.job_name) metadata.job_name = record.job_name;
+      // The current attempt's launch-id label, to find its job in a label-filtered list.
+      metadata.job_label = launchIdFor(attemptKey(record));
       const file = bucket.file(markerPath(record.queue, record.run_id));
       try {
         await file.save("", { resumable: false, validation: false, metadata: { metadata } });
@@ -67,7 +72,12 @@ export function activeIndex(bucket: Bucket): ActiveIndex {
       let pageToken: string | undefined;
       do {
         try {
-          const [page, next] = await bucket.getFiles({ prefix: "active/", autoPaginate: false, maxResults: 1000, pageToken });
+          const [page, next] = await bucket.getFiles({
+            prefix: "active/",
+            autoPaginate: false,
+            maxResults: 1000,
+            pageToken,
+          });
           files.push(...page);
           pageToken = (next as { pageToken?: string } | null)?.pageToken;
         } catch (err) {
@@ -85,6 +95,7 @@ export function activeIndex(bucket: Bucket): ActiveIndex {
           launch_id: m.launch_id,
           state: m.state,
           job_name: m.job_name ?? null,
+          job_label: m.job_label ?? m.launch_id,
           priority: Number(m.priority ?? 2),
           attempt: Number(m.attempt ?? 1),
           created_at: m.created_at ?? "",

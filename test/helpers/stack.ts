@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pubsubMissing } from "../../local/pubsub/index.js";
 import { type Stack, type StackOptions, startStack } from "../../local/stack/stack.js";
+import type { LaunchRecord } from "../../shared/schemas/launch_record.js";
 import { launchStore } from "../../shared/storage/launch_store.js";
 
 export const TEST_SECRET = "wandb-secret-key-9f8e7d6c5b4a";
@@ -14,6 +15,13 @@ export interface TestStack extends Stack {
   functionLines: string[];
   writeQueue(name: string, yaml: string): void;
   readRecord(queue: string, runId: string): ReturnType<ReturnType<typeof launchStore>["read"]>;
+  /** Waits until the launch record is in `state` (events are published just before records are written). */
+  waitForRecord(
+    queue: string,
+    runId: string,
+    state: string,
+    timeoutMs?: number,
+  ): Promise<LaunchRecord>;
 }
 
 /** Why these tests cannot run here (printed loudly by the caller), or null. */
@@ -31,6 +39,8 @@ export async function startTestStack(extra: Partial<StackOptions> = {}): Promise
     env: { QUEUE_CONFIG_DIR: queueDir },
     ports: "free",
     vertexClock: { mode: "manual" },
+    functions: ["dispatch"],
+    pollIntervalMs: 0,
     retry: { minimumBackoffSeconds: 1, maximumBackoffSeconds: 2 },
     maxDeliveryAttempts: 10,
     ...extra,
@@ -54,6 +64,19 @@ export async function startTestStack(extra: Partial<StackOptions> = {}): Promise
     },
     readRecord(queue: string, runId: string) {
       return store.read(`launches/${queue}/${runId}.json`);
+    },
+    async waitForRecord(queue: string, runId: string, state: string, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last: string | undefined;
+      while (Date.now() < deadline) {
+        const stored = await store.read(`launches/${queue}/${runId}.json`);
+        last = stored?.record.state;
+        if (stored && last === state) return stored.record;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(
+        `launch record ${queue}/${runId} is ${last ?? "missing"}, not ${state}, after ${timeoutMs} ms`,
+      );
     },
     async close() {
       await close();

@@ -2,6 +2,7 @@
 // Functions Framework, against the GCS and Vertex emulators, through the official SDKs.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { StatusEventSchema } from "../../shared/schemas/status_event.js";
 import {
   launchMessage,
   queueYaml,
@@ -59,7 +60,8 @@ describe("dispatch function", { skip: missing ?? false }, () => {
       String(event.job_name),
       /^projects\/\d+\/locations\/us-central1\/customJobs\/\d+$/,
     );
-    assert.equal(event.previous_state, "dispatching");
+    assert.equal(event.previous_state, null, "a new launch has no previous state");
+    StatusEventSchema.parse(event);
     assert.equal(event.queue, "seed-default");
     assert.equal(event.attempt, 1);
     assert.match(
@@ -86,10 +88,9 @@ describe("dispatch function", { skip: missing ?? false }, () => {
       job.jobSpec.serviceAccount,
       "vertex-dispatch-jobs@local-project.iam.gserviceaccount.com",
     );
-    const stored = await stack.readRecord("seed-default", "happy1");
-    assert.equal(stored?.record.state, "submitted");
-    assert.equal(stored?.record.job_name, event.job_name);
-    assert.equal(stored?.record.lease, null);
+    const record = await stack.waitForRecord("seed-default", "happy1", "submitted");
+    assert.equal(record.job_name, event.job_name);
+    assert.equal(record.lease, null);
   });
 
   const preflight: Array<[string, string, RegExp]> = [
@@ -116,7 +117,7 @@ describe("dispatch function", { skip: missing ?? false }, () => {
       assert.equal(error.kind, "preflight_failed");
       assert.match(error.message, message);
       assert.equal(jobsOf(runId).length, 0);
-      assert.equal((await stack.readRecord(queue, runId))?.record.state, "rejected");
+      await stack.waitForRecord(queue, runId, "rejected");
     });
   }
 
@@ -157,6 +158,7 @@ describe("dispatch function", { skip: missing ?? false }, () => {
 
   const invalid: Array<[string, string | Buffer, RegExp]> = [
     ["non-JSON data", "this is not json", /not JSON/],
+    ["an attributes-only message (no data)", "", /body is empty/],
     [
       "an unknown key",
       JSON.stringify({ ...launchMessage("seed-default", "x1"), colour: "red" }),
@@ -201,12 +203,12 @@ describe("dispatch function", { skip: missing ?? false }, () => {
     const held = await eventOf("lim2", "queued");
     assert.equal(held.job_name, null);
     assert.equal(jobsOf("lim2").length, 0);
-    assert.equal((await stack.readRecord("limited", "lim2"))?.record.state, "queued");
+    await stack.waitForRecord("limited", "lim2", "queued");
 
     await stack.publishLaunch({ action: "cancel", queue: "limited", run_id: "lim2" });
     const stopped = await eventOf("lim2", "stopped");
     assert.equal(stopped.previous_state, "queued");
-    assert.equal((await stack.readRecord("limited", "lim2"))?.record.state, "stopped");
+    await stack.waitForRecord("limited", "lim2", "stopped");
   });
 
   it("cancels a submitted launch's job", async () => {
@@ -218,6 +220,11 @@ describe("dispatch function", { skip: missing ?? false }, () => {
     assert.equal(stopped.vertex_state, "JOB_STATE_CANCELLING");
     const job = stack.vertex.control.job(String(submitted.job_name)) as { state: string };
     assert.match(job.state, /JOB_STATE_CANCELL(ING|ED)/);
+  });
+
+  it("publishes only events that match the status event schema", () => {
+    assert.ok(stack.events.length > 10);
+    for (const event of stack.events) StatusEventSchema.parse(event);
   });
 
   it("never lets the W&B API key reach a status event or a log line", () => {

@@ -30,6 +30,16 @@ describe("decodeDelivery", () => {
     assert.equal(d.deliveryAttempt, 3);
   });
 
+  it("reads a raw push body (an attributes-only message is not converted to a CloudEvent)", () => {
+    const d = decodeDelivery({
+      message: { attributes: { a: "b" }, messageId: "m-7" },
+      subscription: "projects/p/subscriptions/dispatch",
+    } as never);
+    assert.equal(d.messageId, "m-7");
+    assert.deepEqual(d.attributes, { a: "b" });
+    assert.equal(d.body.length, 0);
+  });
+
   it("falls back to the event id and an unknown attempt", () => {
     const d = decodeDelivery({ id: "evt-9", data: { message: { data: "" } } });
     assert.equal(d.messageId, "evt-9");
