@@ -1,0 +1,139 @@
+// The dispatch and poll cores in-process, over the official SDKs against the GCS and
+// Vertex emulators (no Pub/Sub: status events are collected from the `publish`
+// dependency the core takes, which is how the core is built to be tested).
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PubSub } from "@google-cloud/pubsub";
+import { type GcsEmulator, startGcsEmulator } from "../../local/gcs/index.js";
+import { startVertexEmulator, type VertexEmulator } from "../../local/vertex/index.js";
+import { jobServiceClient, storageClient } from "../../shared/clients.js";
+import { dispatchDeps } from "../../shared/dispatch/deps.js";
+import { handleDelivery, type Outcome } from "../../shared/dispatch/dispatch.js";
+import { silentLogger } from "../../shared/log.js";
+import { parseOptions } from "../../shared/options.js";
+import type { PollDeps } from "../../shared/poll/poll.js";
+import type { StatusEvent } from "../../shared/schemas/status_event.js";
+import { launchStore } from "../../shared/storage/launch_store.js";
+
+process.env.METADATA_SERVER_DETECTION = "none";
+
+export const SERVICE_ACCOUNT = "trainer@local-project.iam.gserviceaccount.com";
+
+export interface Core {
+  gcs: GcsEmulator;
+  vertex: VertexEmulator;
+  deps: PollDeps;
+  events: StatusEvent[];
+  /** Moves the core's clock (not the emulators') forward by this many seconds. */
+  skew(seconds: number): void;
+  writeQueue(name: string, yaml: string): void;
+  launch(body: Record<string, unknown>, messageId?: string): Promise<Outcome>;
+  record(
+    queue: string,
+    runId: string,
+  ): Promise<import("../../shared/schemas/launch_record.js").LaunchRecord | undefined>;
+  close(): Promise<void>;
+}
+
+let messages = 0;
+
+export async function startCore(options: { pageSize?: number } = {}): Promise<Core> {
+  const gcs = await startGcsEmulator({ port: 0 });
+  const vertex = await startVertexEmulator({
+    grpcPort: 0,
+    restPort: 0,
+    clock: { mode: "manual" },
+    gcsEndpoint: gcs.url,
+  });
+  const queueDir = mkdtempSync(join(tmpdir(), "vd-core-queues-"));
+  const parsed = parseOptions({
+    GOOGLE_CLOUD_PROJECT: "local-project",
+    VERTEX_REGION: "us-central1",
+    STATE_BUCKET: "state",
+    QUEUE_CONFIG_DIR: queueDir,
+    QUEUE_CONFIG_TTL_SECONDS: "1",
+    DEFAULT_JOB_SERVICE_ACCOUNT: SERVICE_ACCOUNT,
+    VERTEX_ENDPOINT: vertex.grpcAddress,
+    GCS_ENDPOINT: gcs.url,
+    LEASE_SECONDS: "6",
+    CREATE_DEADLINE_SECONDS: "4",
+  });
+  const storage = storageClient(parsed);
+  await storage.createBucket("state", { location: "us-central1" });
+  await storage.createBucket("staging", { location: "us-central1" });
+  const jobService = await jobServiceClient(parsed);
+  // Never used to publish: `publish` below collects the events instead.
+  const pubsub = new PubSub({
+    projectId: "local-project",
+    apiEndpoint: "127.0.0.1:1",
+    emulatorMode: true,
+  });
+  const events: StatusEvent[] = [];
+  let skewMs = 0;
+  const deps: PollDeps = {
+    ...dispatchDeps(parsed, { storage, jobService, pubsub }),
+    publish: async (event) => {
+      events.push(event);
+    },
+    log: silentLogger,
+    now: () => new Date(Date.now() + skewMs),
+    pageSize: options.pageSize ?? 1000,
+  };
+  const store = launchStore(storage.bucket("state"));
+  return {
+    gcs,
+    vertex,
+    deps,
+    events,
+    skew(seconds) {
+      skewMs += seconds * 1000;
+    },
+    writeQueue(name, yaml) {
+      writeFileSync(join(queueDir, `${name}.yaml`), yaml);
+    },
+    launch(body, messageId = `m-${++messages}`) {
+      const data = Buffer.from(JSON.stringify(body)).toString("base64");
+      return handleDelivery(
+        { body: Buffer.from(data, "base64"), attributes: {}, messageId, deliveryAttempt: 1 },
+        deps,
+      );
+    },
+    async record(queue, runId) {
+      return (await store.read(`launches/${queue}/${runId}.json`))?.record;
+    },
+    async close() {
+      await jobService.close();
+      await pubsub.close();
+      await vertex.close();
+      await gcs.close();
+      rmSync(queueDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function coreQueue(extra = ""): string {
+  return `${extra}
+spec:
+  worker_pool_specs:
+    - machine_spec: {machine_type: n1-standard-4}
+      replica_count: 1
+      container_spec: {image_uri: "\${image_uri}"}
+  staging_bucket: gs://staging
+`;
+}
+
+export function coreMessage(
+  queue: string,
+  runId: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    queue,
+    entity: "acme",
+    project: "vision",
+    run_id: runId,
+    image_uri: "us-central1-docker.pkg.dev/acme/train/img:1",
+    ...extra,
+  };
+}
