@@ -25,6 +25,15 @@ export async function start(argv: string[], env: Env): Promise<number> {
     stack = await startStack({
       env,
       ports: "fixed",
+      // Long enough in each state that a tick every 2 s sees every state of the demo job.
+      vertexClock: {
+        mode: "timed",
+        queuedSeconds: 4,
+        pendingSeconds: 4,
+        runningSeconds: 8,
+        cancellingSeconds: 2,
+      },
+      pollIntervalMs: 2000,
       log: say,
       functionLog: (fn, line) => {
         if (!f.quiet) say(`  [${fn}] ${line}`);
