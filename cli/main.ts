@@ -28,6 +28,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: "cancel --queue Q --run-id R: cancel a launch",
     load: async () => (await import("./cancel.js")).cancel,
   },
+  poll: {
+    summary: "poll: run one poll tick now (the dispatcher's environment), print its summary",
+    load: async () => (await import("./poll.js")).poll,
+  },
   emulators: {
     summary: "emulators: run the Pub/Sub, GCS and Vertex emulators and print their environment",
     load: async () => (await import("./emulators.js")).emulators,

@@ -11,6 +11,20 @@ import type { Env } from "./main.js";
 
 const USAGE = "start [--once] [--quiet]";
 const ONCE_TIMEOUT_MS = 120_000;
+/** What another shell needs to run the CLI (submit, status, cancel, poll) against the stack. */
+const EXPORTED = [
+  "PUBSUB_EMULATOR_HOST",
+  "GCS_ENDPOINT",
+  "VERTEX_ENDPOINT",
+  "VERTEX_REST_ENDPOINT",
+  "GOOGLE_CLOUD_PROJECT",
+  "VERTEX_REGION",
+  "STATE_BUCKET",
+  "CONFIG_BUCKET",
+  "QUEUE_CONFIG_DIR",
+  "DEFAULT_JOB_SERVICE_ACCOUNT",
+  "METADATA_SERVER_DETECTION",
+];
 
 export async function start(argv: string[], env: Env): Promise<number> {
   const f = flags(argv, { once: { type: "boolean" }, quiet: { type: "boolean" } }, USAGE);
@@ -57,15 +71,8 @@ export async function start(argv: string[], env: Env): Promise<number> {
 
   say("");
   say("The local stack is up. To use it from another shell:");
-  for (const name of [
-    "PUBSUB_EMULATOR_HOST",
-    "GCS_ENDPOINT",
-    "VERTEX_ENDPOINT",
-    "VERTEX_REST_ENDPOINT",
-    "GOOGLE_CLOUD_PROJECT",
-    "STATE_BUCKET",
-  ]) {
-    say(`  export ${name}=${stack.env[name] ?? ""}`);
+  for (const name of EXPORTED) {
+    if (stack.env[name]) say(`  export ${name}=${stack.env[name]}`);
   }
   say("");
 

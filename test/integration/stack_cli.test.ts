@@ -126,6 +126,24 @@ describe("operator commands against a running stack", { skip: missing ?? false }
     assert.equal(out.stdout, "");
   });
 
+  it("poll runs one tick on demand and prints its summary", async () => {
+    const out = await cli(["poll"], stack.env);
+    assert.equal(out.code, 0, out.stderr);
+    const summary = JSON.parse(out.stdout.trim().split("\n").at(-1) ?? "{}");
+    assert.equal(typeof summary.active, "number");
+    assert.equal(summary.errors, 0);
+  });
+
+  it("poll refuses to run without the dispatcher's environment, naming what is missing", async () => {
+    const out = await cli(["poll"], {
+      GOOGLE_CLOUD_PROJECT: "",
+      STATE_BUCKET: "",
+      VERTEX_REGION: "",
+    });
+    assert.equal(out.code, 2);
+    assert.match(out.stderr, /STATE_BUCKET/);
+  });
+
   it("status of an unknown run says where it looked", async () => {
     const out = await cli(["status", "--queue", "ops", "--run-id", "nope"], stack.env);
     assert.equal(out.code, 1);
