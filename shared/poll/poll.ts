@@ -111,13 +111,13 @@ async function observeJobs(
     byParent.set(parent, [...(byParent.get(parent) ?? []), e]);
   }
   const jobs = new Map<string, JobSummary>();
-  const notFinal = FINAL_VERTEX_STATES.map((s) => `state!="${s}"`).join(" AND ");
-  for (const [parent, group] of byParent) {
+  /** Every page of one filtered ListCustomJobs into `jobs`, counting the calls. */
+  const listAll = async (parent: string, filter: string) => {
     let pageToken: string | undefined;
     do {
       const page = await deps.jobs.listPage(
         parent,
-        `labels.managed-by="vertex-dispatch" AND ${notFinal}`,
+        `labels.managed-by="vertex-dispatch" AND ${filter}`,
         deps.pageSize,
         pageToken,
       );
@@ -125,23 +125,18 @@ async function observeJobs(
       for (const j of page.jobs) jobs.set(j.name, j);
       pageToken = page.nextPageToken;
     } while (pageToken);
+  };
+  const notFinal = FINAL_VERTEX_STATES.map((s) => `state!="${s}"`).join(" AND ");
+  for (const [parent, group] of byParent) {
+    await listAll(parent, notFinal);
     // The rest ended since we last looked (or are not listed yet): find them by their label.
     const missing = group.filter((e) => !jobs.has(e.job_name ?? ""));
     for (let i = 0; i < missing.length; i += FINAL_LOOKUP_BATCH) {
       const batch = missing.slice(i, i + FINAL_LOOKUP_BATCH);
-      const labels = batch.map((e) => `labels.launch-id="${e.job_label}"`).join(" OR ");
-      let token: string | undefined;
-      do {
-        const page = await deps.jobs.listPage(
-          parent,
-          `labels.managed-by="vertex-dispatch" AND (${labels})`,
-          deps.pageSize,
-          token,
-        );
-        summary.vertexCalls++;
-        for (const j of page.jobs) jobs.set(j.name, j);
-        token = page.nextPageToken;
-      } while (token);
+      await listAll(
+        parent,
+        `(${batch.map((e) => `labels.launch-id="${e.job_label}"`).join(" OR ")})`,
+      );
     }
   }
   return jobs;

@@ -4,20 +4,10 @@
 // Paths: `launches/{queue}/{run_id}.json` for every launch that named a queue and got a
 // run id; `rejected/{launch_id}.json` for messages too broken to name one.
 import { z } from "zod";
+import { LAUNCH_STATES } from "./status_event.js";
 
-export const RECORD_STATES = [
-  "dispatching",
-  "queued",
-  "submitted",
-  "starting",
-  "running",
-  "finished",
-  "failed",
-  "preempted",
-  "stopped",
-  "rejected",
-  "unknown",
-] as const;
+/** The launch states of SPEC §7, plus `dispatching`: a lease holder is creating the job (never an event's state). */
+export const RECORD_STATES = ["dispatching", ...LAUNCH_STATES] as const;
 export type RecordState = (typeof RECORD_STATES)[number];
 
 /** States after which nothing more happens to a launch. */

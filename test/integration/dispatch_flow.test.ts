@@ -40,6 +40,9 @@ describe("dispatch function", { skip: missing ?? false }, () => {
     stack.writeQueue("multi", queueYaml({ staging: "staging-us" }));
     stack.writeQueue("custom-dual", queueYaml({ staging: "staging-custom-dual" }));
     stack.writeQueue("missing-bucket", queueYaml({ staging: "no-such-bucket-here" }));
+    await stack.storage.createBucket("staging-locked", { location: "us-central1" });
+    stack.gcs.control.deny("staging-locked");
+    stack.writeQueue("locked", queueYaml({ staging: "staging-locked" }));
     stack.writeQueue(
       "not-allowed",
       queueYaml({ serviceAccount: "intruder@local-project.iam.gserviceaccount.com" }),
@@ -107,6 +110,11 @@ describe("dispatch function", { skip: missing ?? false }, () => {
     ],
     ["a multi-region bucket", "multi", /gs:\/\/staging-us is in location US \(multi-region\)/],
     ["a missing bucket", "missing-bucket", /gs:\/\/no-such-bucket-here does not exist/],
+    [
+      "a bucket whose metadata the dispatcher may not read",
+      "locked",
+      /may not read the metadata of gs:\/\/staging-locked \(403\).*storage\.buckets\.get/,
+    ],
   ];
   for (const [name, queue, message] of preflight) {
     it(`rejects ${name} before creating any job`, async () => {
