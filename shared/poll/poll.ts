@@ -182,7 +182,12 @@ async function observe(
     await deps.active.remove(entry.queue, entry.run_id);
     return;
   }
-  if (rec.state === "dispatching" || rec.job_name !== entry.job_name) return;
+  if (rec.state === "dispatching") {
+    // A resubmission whose holder failed (lease released or expired): take it over.
+    await resume(stored, deps);
+    return;
+  }
+  if (rec.job_name !== entry.job_name) return;
   if (change.kind === "missing") {
     if (now.getTime() - Date.parse(rec.updated_at) < MISSING_GRACE_MS) return;
   }
@@ -381,20 +386,31 @@ async function takeFromBacklog(
     return "skipped";
   }
   const rec = stored.record;
-  const now = deps.now();
   if (FINAL_STATES.has(rec.state)) {
     await deps.active.remove(entry.queue, entry.run_id);
     return "skipped";
   }
-  let recovering = false;
-  if (rec.state === "dispatching") {
-    // Held by someone; take it over only once their lease has expired, and look up first.
-    if (rec.lease && new Date(rec.lease.expires_at) > now) return "skipped";
-    recovering = true;
-  } else if (rec.state !== "queued") {
+  if (rec.state !== "queued" && rec.state !== "dispatching") {
     await deps.active.put(rec);
     return "skipped";
   }
+  return resume(stored, deps);
+}
+
+/**
+ * Takes a held (`queued`) launch, or one left `dispatching` by a holder whose lease has
+ * expired or was released (a crashed or failed tick), and drives it to a job. A
+ * dispatching launch is taken over only through a generation-matched update, and looked
+ * up by label before any create (the dispatch invariants).
+ */
+async function resume(
+  stored: StoredRecord,
+  deps: PollDeps,
+): Promise<"dispatched" | "queued" | "skipped"> {
+  const rec = stored.record;
+  const now = deps.now();
+  const recovering = rec.state === "dispatching";
+  if (recovering && rec.lease && new Date(rec.lease.expires_at) > now) return "skipped";
   if (!rec.message) return "skipped";
   const claimed = await deps.store.update(
     {
@@ -410,12 +426,9 @@ async function takeFromBacklog(
   );
   if (claimed === "conflict") return "skipped";
   const log = deps.log.with({ launch_id: rec.launch_id, queue: rec.queue, run_id: rec.run_id });
-  const outcome = await driveLaunch(
-    claimed,
-    parseLaunchMessage(rec.message),
-    { recovering, previousState: "queued" },
-    deps,
-    log,
-  );
+  // What the next event names as the state before: the backlog, or the preempted attempt.
+  const previousState = rec.state === "queued" ? "queued" : rec.attempt > 1 ? "preempted" : null;
+  const how = { recovering, previousState } as const;
+  const outcome = await driveLaunch(claimed, parseLaunchMessage(rec.message), how, deps, log);
   return outcome.state === "queued" ? "queued" : "dispatched";
 }

@@ -20,6 +20,7 @@ describe("poll function core", () => {
     core.writeQueue("timeout", coreQueue("start_timeout: 60"));
     core.writeQueue("retry", coreQueue("max_retries: 1"));
     core.writeQueue("noretry", coreQueue());
+    core.writeQueue("retry2", coreQueue("max_retries: 1"));
     core.writeQueue("limited", coreQueue("max_jobs: 2"));
   });
   after(async () => {
@@ -119,6 +120,28 @@ describe("poll function core", () => {
       core.vertex.control.jobs().filter((j) => j.labels["wandb-run-id"] === "spot1").length,
       2,
     );
+  });
+
+  it("finishes a resubmission whose create failed on a later tick, with exactly one new job", async () => {
+    await core.launch(coreMessage("retry2", "spot3"));
+    const first = await jobOf("retry2", "spot3");
+    core.vertex.control.setOutcome({ job: first, outcome: "preempt", immediate: true });
+    core.vertex.control.addFault({ method: "CreateCustomJob", code: "UNAVAILABLE", count: 1 });
+    const failed = await runTick(core.deps);
+    assert.equal(failed.errors, 1);
+    const held = await core.record("retry2", "spot3");
+    assert.equal(held?.state, "dispatching");
+    assert.equal(held?.lease, null, "the failed create released the lease");
+    await runTick(core.deps);
+    const rec = await core.record("retry2", "spot3");
+    assert.equal(rec?.state, "submitted");
+    assert.equal(rec?.attempt, 2);
+    assert.equal(
+      core.vertex.control.jobs().filter((j) => j.labels["wandb-run-id"] === "spot3").length,
+      2,
+    );
+    assert.deepEqual(statesOf("spot3"), ["submitted", "preempted", "submitted"]);
+    assert.equal(eventsOf("spot3")[2]?.previous_state, "preempted");
   });
 
   it("records a preemption as final on a queue without retries", async () => {
