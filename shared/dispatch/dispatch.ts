@@ -146,6 +146,24 @@ async function claim(
       `launch record ${recordPath(fresh)} vanished while being claimed; retrying`,
     );
   const { record } = existing;
+  const now = deps.now();
+  if (record.state === "rejected") {
+    // A rejected launch created no job, so sending it again (say, after fixing the queue
+    // config), under any idempotency key, is a new try, not a duplicate or a run_id clash.
+    // Claimed like any record: generation-matched.
+    const retried = await deps.store.update(
+      { ...fresh, created_at: record.created_at, updated_at: now.toISOString() },
+      existing.generation,
+    );
+    if (retried === "conflict") {
+      throw new DispatchError(
+        "launch_busy",
+        `launch ${record.launch_id} changed meanwhile; retrying`,
+      );
+    }
+    log.info("launch was rejected before; trying it again");
+    return { stored: retried, recovering: false };
+  }
   if (record.idempotency_key !== fresh.idempotency_key) {
     // Another launch already owns this queue/run id: refuse this one, touch nothing of the other.
     const error = new DispatchError(
@@ -164,15 +182,14 @@ async function claim(
     return { outcome: { state: "rejected", launchId: fresh.launch_id, jobName: null } };
   }
   if (record.state !== "dispatching") {
-    log.info("duplicate delivery of a launch already handled; acknowledged", {
-      state: record.state,
-      job_name: record.job_name,
-    });
+    log.info(
+      `duplicate: this launch is already ${record.state}; acknowledged without doing anything (to launch again, use a new run_id)`,
+      { state: record.state, job_name: record.job_name },
+    );
     return {
       outcome: { state: "duplicate", launchId: record.launch_id, jobName: record.job_name },
     };
   }
-  const now = deps.now();
   // Any unexpired lease is someone else's: holders are unique per delivery, never per instance.
   if (record.lease && new Date(record.lease.expires_at) > now) {
     throw new DispatchError(

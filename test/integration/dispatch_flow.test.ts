@@ -158,6 +158,22 @@ describe("dispatch function", { skip: missing ?? false }, () => {
     );
   });
 
+  it("tries a rejected launch again when it is sent again, e.g. after the queue config is fixed", async () => {
+    stack.writeQueue("fixable", queueYaml().replace("machine_spec:", "machineSpec:"));
+    await stack.publishLaunch(launchMessage("fixable", "fix1"));
+    await eventOf("fix1", "rejected");
+    await stack.waitForRecord("fixable", "fix1", "rejected");
+    stack.writeQueue("fixable", queueYaml());
+    await new Promise((r) => setTimeout(r, 1500)); // the queue config cache TTL is 1 s here
+    await stack.publishLaunch(launchMessage("fixable", "fix1"));
+    const event = await eventOf("fix1", "submitted");
+    assert.equal(jobsOf("fix1").length, 1);
+    assert.equal(
+      (await stack.waitForRecord("fixable", "fix1", "submitted")).job_name,
+      event.job_name,
+    );
+  });
+
   it("rejects a launch for an unknown queue", async () => {
     await stack.publishLaunch(launchMessage("nope", "noq1"));
     const event = await eventOf("noq1", "rejected");
