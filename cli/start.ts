@@ -87,7 +87,7 @@ export async function start(argv: string[], env: Env): Promise<number> {
       printed.add(e);
       const error = e.error ? ` error: ${(e.error as { message?: string }).message ?? ""}` : "";
       say(
-        `status: ${e.run_id ?? "-"} ${String(e.previous_state ?? "-")} -> ${e.state}${e.job_name ? ` (${String(e.job_name)})` : ""}${error}`,
+        `status: ${e.run_id ?? "-"} ${String(e.previous_state ?? "new")} -> ${e.state}${e.job_name ? ` (${String(e.job_name)})` : ""}${error}`,
       );
     }
   };
