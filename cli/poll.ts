@@ -20,6 +20,6 @@ export async function poll(argv: string[], env: Env): Promise<number> {
     process.stdout.write(`${JSON.stringify(summary)}\n`);
     return summary.errors === 0 ? 0 : 1;
   } finally {
-    await Promise.allSettled([clients.jobService.close(), clients.pubsub.close()]);
+    await clients.close();
   }
 }

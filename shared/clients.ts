@@ -5,12 +5,14 @@ import { PubSub } from "@google-cloud/pubsub";
 import { Storage } from "@google-cloud/storage";
 import { credentials } from "@grpc/grpc-js";
 import type { Options } from "./options.js";
-import type { JobServiceClient } from "./vertex/jobs.js";
+import type { JobServiceClient, JobServiceFor } from "./vertex/jobs.js";
 
 export interface Clients {
   storage: Storage;
-  jobService: JobServiceClient;
+  /** The JobService client of a Vertex location, made on first use and kept. */
+  jobService: JobServiceFor;
   pubsub: PubSub;
+  close(): Promise<void>;
 }
 
 type ClientOptions = Pick<
@@ -43,27 +45,45 @@ export function pubsubClient(
 }
 
 /**
- * The Vertex JobService client on the regional endpoint (`{region}-aiplatform.googleapis.com`),
- * or on the emulator (`VERTEX_ENDPOINT=host:port`, plaintext gRPC). The narrow import keeps
- * start-up from loading every other Vertex client.
+ * JobService clients per location: `{location}-aiplatform.googleapis.com` (Vertex serves
+ * each region on its own endpoint, so a queue in another region needs its own client),
+ * or one plaintext client for every location on the emulator (`VERTEX_ENDPOINT=host:port`).
+ * The narrow import keeps start-up from loading every other Vertex client.
  */
-export async function jobServiceClient(
+export async function jobServiceClients(
   options: Pick<ClientOptions, "VERTEX_REGION" | "VERTEX_ENDPOINT">,
-): Promise<JobServiceClient> {
+): Promise<{ clientFor: JobServiceFor; close(): Promise<void> }> {
   const { JobServiceClient } = await import(
     "@google-cloud/aiplatform/build/src/v1/job_service_client.js"
   );
-  if (options.VERTEX_ENDPOINT) {
-    const [host, port] = splitHostPort(options.VERTEX_ENDPOINT);
+  const made = new Map<string, JobServiceClient>();
+  const make = (location: string): JobServiceClient => {
+    if (options.VERTEX_ENDPOINT) {
+      const [host, port] = splitHostPort(options.VERTEX_ENDPOINT);
+      return new JobServiceClient({
+        apiEndpoint: host,
+        port,
+        sslCreds: credentials.createInsecure(),
+      }) as JobServiceClient;
+    }
     return new JobServiceClient({
-      apiEndpoint: host,
-      port,
-      sslCreds: credentials.createInsecure(),
+      apiEndpoint: `${location}-aiplatform.googleapis.com`,
     }) as JobServiceClient;
-  }
-  return new JobServiceClient({
-    apiEndpoint: `${options.VERTEX_REGION}-aiplatform.googleapis.com`,
-  }) as JobServiceClient;
+  };
+  return {
+    clientFor(location) {
+      const key = options.VERTEX_ENDPOINT ? "emulator" : location || options.VERTEX_REGION;
+      let client = made.get(key);
+      if (!client) {
+        client = make(key === "emulator" ? options.VERTEX_REGION : key);
+        made.set(key, client);
+      }
+      return client;
+    },
+    async close() {
+      await Promise.allSettled([...made.values()].map((c) => c.close()));
+    },
+  };
 }
 
 function splitHostPort(value: string): [string, number] {
@@ -72,9 +92,15 @@ function splitHostPort(value: string): [string, number] {
 }
 
 export async function makeClients(options: ClientOptions): Promise<Clients> {
+  const storage = storageClient(options);
+  const pubsub = pubsubClient(options);
+  const vertex = await jobServiceClients(options);
   return {
-    storage: storageClient(options),
-    pubsub: pubsubClient(options),
-    jobService: await jobServiceClient(options),
+    storage,
+    pubsub,
+    jobService: vertex.clientFor,
+    async close() {
+      await Promise.allSettled([vertex.close(), pubsub.close()]);
+    },
   };
 }

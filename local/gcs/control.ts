@@ -38,6 +38,8 @@ export interface FaultSpec {
   delayMs?: number;
   /** Only requests for this bucket. */
   bucket?: string;
+  /** "before" (default): the request does nothing; "after": it takes effect, then the answer is the fault (a lost answer). */
+  when?: "before" | "after";
 }
 
 export interface Fault extends FaultSpec {

@@ -49,6 +49,16 @@ export class GcsServer {
       if (!found) throw new GcsError(404, "Not Found", "notFound");
       fault = this.control.takeFault(found.operation, found.bucket);
       if (fault?.delayMs) await sleep(fault.delayMs);
+      if (fault?.when === "after" && fault.status !== undefined) {
+        // The request takes effect; only its answer is lost or replaced.
+        this.run(found, url.searchParams, req, body, baseUrl(req));
+        if (fault.status === 0) {
+          this.control.record({ ...entry, ...names(found), status: 0, fault: fault.id });
+          req.socket.destroy();
+          return;
+        }
+        throw faultError(fault.status, fault.message);
+      }
       if (fault?.status === 0) {
         this.control.record({ ...entry, ...names(found), status: 0, fault: fault.id });
         req.socket.destroy();

@@ -15,6 +15,7 @@ import { randomBytes } from "node:crypto";
 import { DispatchError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Options } from "../options.js";
+import { commitWithEvent, deliverOutbox, outboxDue } from "../outbox.js";
 import { type BucketInfoReader, checkBuckets, imageWarnings } from "../preflight.js";
 import type { QueueSource } from "../queue_source.js";
 import { idempotencyKeyFor, launchIdFor, runIdFor } from "../resolve/ids.js";
@@ -32,6 +33,7 @@ import type { Slots } from "../slots.js";
 import { consoleUrl, type Publish, type StatusEventOut, statusEvent } from "../status.js";
 import type { ActiveIndex } from "../storage/active_index.js";
 import { type LaunchStore, recordPath, type StoredRecord } from "../storage/launch_store.js";
+import { isAmbiguous } from "../vertex/errors.js";
 import type { VertexJobs } from "../vertex/jobs.js";
 import { type Delivery, parseBody } from "./delivery.js";
 
@@ -119,6 +121,7 @@ async function launch(
     warnings: [],
     lease: lease(deps, now),
     message: raw,
+    outbox: null,
     previous_jobs: [],
     created_at: now.toISOString(),
     updated_at: now.toISOString(),
@@ -137,7 +140,13 @@ async function claim(
   log: Logger,
 ): Promise<{ stored: StoredRecord; recovering: boolean } | { outcome: Outcome }> {
   const created = await deps.store.create(fresh);
-  if (created !== "exists") return { stored: created, recovering: false };
+  if (created !== "exists") {
+    // The marker makes the launch visible to the poll function from now on: if every
+    // delivery of this message fails and it is dead-lettered, a tick resumes it once
+    // the lease has lapsed, and its max_jobs slot is not lost.
+    await deps.active.put(fresh);
+    return { stored: created, recovering: false };
+  }
 
   const existing = await deps.store.read(recordPath(fresh));
   if (!existing)
@@ -174,7 +183,8 @@ async function claim(
     log.error(error.message, { error });
     await deps.publish(
       statusEvent(
-        { ...fresh, state: "rejected", lease: null, error: error.toJSON() },
+        // No run_id: this event must not read as news of the launch that owns it.
+        { ...fresh, run_id: null, state: "rejected", lease: null, error: error.toJSON() },
         null,
         deps.now(),
       ),
@@ -275,8 +285,6 @@ export async function driveLaunch(
       deps.bucketInfo,
     );
     warnings = [...resolved.warnings, ...imageWarnings(resolved.imageUris, resolved.region)];
-    // The create below may take CREATE_DEADLINE_SECONDS: the lease MUST outlive it.
-    stored = await renewLeaseIfShort(stored, deps);
   } catch (err) {
     return fail(err);
   }
@@ -288,17 +296,24 @@ export async function driveLaunch(
     return queued(stored, warnings, previousState, deps, log);
   }
 
+  const deadlineMs = deps.options.CREATE_DEADLINE_SECONDS * 1000;
+  try {
+    // The create below may take CREATE_DEADLINE_SECONDS: the lease MUST outlive it.
+    stored = await renewLeaseIfShort(stored, deps);
+  } catch (err) {
+    return fail(err);
+  }
   let job: { name: string; state: string };
   try {
-    const deadlineMs = deps.options.CREATE_DEADLINE_SECONDS * 1000;
     job = await deps.jobs.create(resolved.parent, resolved.customJob, deadlineMs);
   } catch (err) {
     if (err instanceof DispatchError && err.retryable) {
-      // Invariant 3: let the next delivery take over at once, and look up first.
-      await releaseLease(stored, deps, log);
+      // Invariant 3: a create that may have happened on the server (a timeout, a lost
+      // answer) keeps the lease until it must have finished there; any other retryable
+      // failure lets the next delivery take over at once. Either way it looks up first.
+      await releaseLease(stored, deps, log, isAmbiguous(err) ? deadlineMs : 0);
       throw err;
     }
-    if (limited) await deps.slots.release(message.queue, record.launch_id);
     return fail(err);
   }
   log.info("created the Vertex AI CustomJob", { job_name: job.name });
@@ -389,9 +404,9 @@ async function failOrRethrow(
   log.error(`launch rejected: ${err.message}`, { error: err.toJSON(), state: "rejected" });
   await publishOrRelease(statusEvent(next, previousState, now), stored, deps, log);
   await write(next, stored.generation, deps);
-  if (previousState !== null && next.queue && next.run_id) {
-    await deps.active.remove(next.queue, next.run_id).catch(() => {});
-  }
+  // A rejected launch holds nothing: its slot (if it took one) and marker go. The poll
+  // function mends a marker left behind by a failure here, and releases its slot.
+  await release(next, deps);
   return { state: "rejected", launchId: next.launch_id, jobName: null };
 }
 
@@ -426,6 +441,7 @@ async function rejectUnreadable(
     warnings: [],
     lease: null,
     message: null,
+    outbox: null,
     previous_jobs: [],
     created_at: now.toISOString(),
     updated_at: now.toISOString(),
@@ -436,9 +452,9 @@ async function rejectUnreadable(
     delivery_attempt: delivery.deliveryAttempt,
   });
   log.error(`launch message rejected: ${err.message}`, { error: err.toJSON(), state: "rejected" });
-  const created = await deps.store.create(record);
-  if (created === "exists") return { state: "duplicate", launchId, jobName: null };
+  // The event first: if it fails, nothing is recorded and the redelivery tries both again.
   await deps.publish(statusEvent(record, null, now));
+  await deps.store.create(record);
   return { state: "rejected", launchId, jobName: null };
 }
 
@@ -457,6 +473,18 @@ async function cancelLaunch(message: LaunchMessage, deps: DispatchDeps): Promise
   }
   const { record } = stored;
   const rlog = log.with({ launch_id: record.launch_id, job_name: record.job_name });
+  if (record.state === "stopped") {
+    // Finish what an interrupted cancel left: its event, its slot, its marker.
+    if (record.outbox && !outboxDue(record, deps.now())) {
+      throw new DispatchError(
+        "launch_busy",
+        `cancel: the stop of ${record.launch_id} is being published; retrying`,
+      );
+    }
+    await deliverOutbox(stored, deps);
+    await release(record, deps);
+    return { state: "ignored", launchId: record.launch_id, jobName: record.job_name };
+  }
   if (FINAL_STATES.has(record.state)) {
     rlog.info(`cancel: launch already ${record.state}; nothing to do`);
     return { state: "ignored", launchId: record.launch_id, jobName: record.job_name };
@@ -479,25 +507,33 @@ async function cancelLaunch(message: LaunchMessage, deps: DispatchDeps): Promise
       return { state: "ignored", launchId: record.launch_id, jobName: record.job_name };
     }
   }
-  const now = deps.now();
   const next: LaunchRecord = {
     ...record,
     state: "stopped",
     vertex_state: vertexState,
     lease: null,
-    updated_at: now.toISOString(),
+    updated_at: deps.now().toISOString(),
   };
-  const written = await deps.store.update(next, stored.generation);
-  if (written === "conflict")
+  // The record and its event together (the outbox), so a tick observing the same job
+  // cannot report the stop a second time, and a failed publish is retried.
+  const claimed = await commitWithEvent(stored, next, record.state, deps);
+  if (claimed === "conflict") {
     throw new DispatchError(
       "launch_busy",
       `cancel: launch ${record.launch_id} changed meanwhile; retrying`,
     );
-  await deps.slots.release(message.queue, record.launch_id);
-  await deps.active.remove(message.queue, runId);
+  }
+  await deliverOutbox(claimed, deps);
+  await release(next, deps);
   rlog.info("launch cancelled", { state: "stopped", previous_state: record.state });
-  await deps.publish(statusEvent(next, record.state, now));
   return { state: "stopped", launchId: record.launch_id, jobName: record.job_name };
+}
+
+/** A final launch holds nothing: its max_jobs slot, then its marker (both idempotent). */
+export async function release(record: LaunchRecord, deps: DispatchDeps): Promise<void> {
+  if (!record.queue || !record.run_id) return;
+  await deps.slots.release(record.queue, record.launch_id);
+  await deps.active.remove(record.queue, record.run_id);
 }
 
 // ---------------------------------------------------------------------------- helpers
@@ -552,10 +588,21 @@ async function publishOrRelease(
   }
 }
 
-async function releaseLease(stored: StoredRecord, deps: DispatchDeps, log: Logger): Promise<void> {
+async function releaseLease(
+  stored: StoredRecord,
+  deps: DispatchDeps,
+  log: Logger,
+  holdMs = 0,
+): Promise<void> {
+  const now = deps.now();
+  const held = stored.record.lease;
+  const lease =
+    holdMs > 0 && held
+      ? { holder: held.holder, expires_at: new Date(now.getTime() + holdMs).toISOString() }
+      : null;
   try {
     await deps.store.update(
-      { ...stored.record, lease: null, updated_at: deps.now().toISOString() },
+      { ...stored.record, lease, updated_at: now.toISOString() },
       stored.generation,
     );
   } catch (err) {

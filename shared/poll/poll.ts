@@ -1,20 +1,23 @@
 // The poll core: one tick reads the state of every active launch with a bounded number
 // of Vertex calls, publishes one status event per change, cancels launches that never
-// started, resubmits preempted ones, and drains backlogs.
+// started, resubmits preempted ones, resumes launches whose dispatch gave up, and drains
+// backlogs.
 //
 // Invariants:
-//  - Vertex calls per tick: one ListCustomJobs page per POLL_PAGE_SIZE active jobs (jobs
-//    not yet final), plus one filtered list per 50 jobs that became final since the last
-//    tick. Never one GetCustomJob per job.
-//  - One event per change, even when ticks overlap or a tick is redelivered: the
-//    generation-matched record update claims the change, and only its winner publishes.
-//    A record is left in a new state only once its event is out: if publishing fails,
-//    the winner puts the old state back, so a later tick makes the change again.
-//  - The record is the truth; markers are hints, mended when they disagree.
-
-import { type DispatchDeps, driveLaunch } from "../dispatch/dispatch.js";
+//  - Vertex calls per tick: one ListCustomJobs page per POLL_PAGE_SIZE jobs not yet final,
+//    plus one filtered list per 50 jobs that became final since the last tick. Never one
+//    GetCustomJob per job.
+//  - One event per change, even when ticks overlap or a tick is redelivered: the change
+//    and its event are written together (the outbox, shared/outbox.ts) by a
+//    generation-matched update, and only its winner publishes. A failed publish stays in
+//    the outbox for a later tick.
+//  - The record is the truth; markers are hints, moved to the record when they disagree.
+//  - A launch that reaches a final state releases its max_jobs slot before its marker
+//    goes, so a failure in between leaves the marker to retry the release.
+import { type DispatchDeps, driveLaunch, release } from "../dispatch/dispatch.js";
 import { DispatchError } from "../errors.js";
 import type { Logger } from "../log.js";
+import { commitWithEvent, deliverOutbox, OUTBOX_HOLD_MS } from "../outbox.js";
 import {
   FINAL_STATES,
   type LaunchRecord,
@@ -27,7 +30,12 @@ import { statusEvent } from "../status.js";
 import type { ActiveEntry } from "../storage/active_index.js";
 import type { StoredRecord } from "../storage/launch_store.js";
 import type { JobSummary } from "../vertex/jobs.js";
-import { FINAL_VERTEX_STATES, launchStateOf, NOT_STARTED_VERTEX_STATES } from "./states.js";
+import {
+  CANCELLED_VERTEX_STATES,
+  FINAL_VERTEX_STATES,
+  launchStateOf,
+  NOT_STARTED_VERTEX_STATES,
+} from "./states.js";
 
 export interface PollDeps extends DispatchDeps {
   pageSize: number;
@@ -39,6 +47,7 @@ export interface TickSummary {
   changes: number;
   timedOut: number;
   resubmitted: number;
+  resumed: number;
   drained: number;
   errors: number;
 }
@@ -48,6 +57,9 @@ const DEFAULT_START_TIMEOUT = 1800;
 /** A job missing from Vertex this long after its record changed is taken as deleted. */
 const MISSING_GRACE_MS = 5 * 60 * 1000;
 
+/** A queue's config; null when it has none that works (defaults apply); "unavailable" when it could not be read now. */
+type ConfigOf = (queue: string) => Promise<QueueConfig | null | "unavailable">;
+
 export async function runTick(deps: PollDeps): Promise<TickSummary> {
   const summary: TickSummary = {
     active: 0,
@@ -55,6 +67,7 @@ export async function runTick(deps: PollDeps): Promise<TickSummary> {
     changes: 0,
     timedOut: 0,
     resubmitted: 0,
+    resumed: 0,
     drained: 0,
     errors: 0,
   };
@@ -62,25 +75,11 @@ export async function runTick(deps: PollDeps): Promise<TickSummary> {
   summary.active = entries.length;
   const watched = entries.filter((e) => WATCHED_STATES.has(e.state as RecordState) && e.job_name);
   const jobs = await observeJobs(watched, deps, summary);
-  const configs = new Map<string, QueueConfig | null>();
-  const configOf = async (queue: string) => {
-    if (!configs.has(queue)) {
-      try {
-        configs.set(queue, await deps.queues.load(queue));
-      } catch (err) {
-        deps.log.warning(`poll: cannot load queue config ${queue}; using the defaults`, {
-          error: err,
-        });
-        configs.set(queue, null);
-      }
-    }
-    return configs.get(queue) ?? null;
-  };
+  const configOf = queueConfigs(deps);
 
-  for (const entry of watched) {
-    const job = jobs.get(entry.job_name ?? "");
+  const each = async (entry: ActiveEntry, work: () => Promise<void>) => {
     try {
-      await observe(entry, job ?? null, await configOf(entry.queue), deps, summary);
+      await work();
     } catch (err) {
       summary.errors++;
       deps.log.error(`poll: could not update launch ${entry.queue}/${entry.run_id}`, {
@@ -88,6 +87,20 @@ export async function runTick(deps: PollDeps): Promise<TickSummary> {
         launch_id: entry.launch_id,
       });
     }
+  };
+  for (const entry of watched) {
+    await each(entry, async () => {
+      const config = await configOf(entry.queue);
+      // Never decide a timeout or a retry on guessed defaults: wait for the real config.
+      if (config === "unavailable")
+        throw new DispatchError("storage_unavailable", "queue config unavailable");
+      await observe(entry, jobs.get(entry.job_name ?? "") ?? null, config, deps, summary);
+    });
+  }
+  for (const entry of entries.filter((e) => e.state === "dispatching")) {
+    await each(entry, async () => {
+      if ((await takeOver(entry, deps)) === "dispatched") summary.resumed++;
+    });
   }
   await drainBacklogs(
     entries.filter((e) => e.state === "queued"),
@@ -97,6 +110,25 @@ export async function runTick(deps: PollDeps): Promise<TickSummary> {
   );
   deps.log.info("poll tick done", { ...summary });
   return summary;
+}
+
+function queueConfigs(deps: PollDeps): ConfigOf {
+  const configs = new Map<string, Promise<QueueConfig | null | "unavailable">>();
+  return (queue) => {
+    let config = configs.get(queue);
+    if (!config) {
+      config = deps.queues.load(queue).catch((err: unknown) => {
+        if (err instanceof DispatchError && !err.retryable) {
+          deps.log.warning(`poll: queue ${queue} has no usable config (${err.message}); using the defaults`);
+          return null;
+        }
+        deps.log.warning(`poll: cannot load queue config ${queue} now`, { error: err });
+        return "unavailable";
+      });
+      configs.set(queue, config);
+    }
+    return config;
+  };
 }
 
 /** Lists the jobs of every watched launch: non-final ones by page, recently final ones by label. */
@@ -148,6 +180,31 @@ type Change =
   | { kind: "retry" }
   | { kind: "missing" };
 
+/** What the job says happened, compared with what the marker last recorded. */
+function changeOf(
+  entry: ActiveEntry,
+  job: JobSummary | null,
+  config: QueueConfig | null,
+  now: Date,
+): Change | null {
+  if (!job) return { kind: "missing" };
+  const state = launchStateOf(job.state, job.error);
+  const startTimeout = config?.start_timeout ?? DEFAULT_START_TIMEOUT;
+  const age = job.createTime ? (now.getTime() - Date.parse(job.createTime)) / 1000 : 0;
+  // A job that never started and is past its start timeout: still waiting, or already
+  // being cancelled by a tick whose recording of it did not finish.
+  const neverStarted =
+    NOT_STARTED_VERTEX_STATES.has(job.state) ||
+    (CANCELLED_VERTEX_STATES.has(job.state) && job.startTime === null);
+  if (neverStarted && age > startTimeout) {
+    return { kind: "timeout", seconds: startTimeout };
+  }
+  if (state === "preempted" && entry.attempt - 1 < (config?.max_retries ?? 0))
+    return { kind: "retry" };
+  if (state !== entry.state) return { kind: "state", state };
+  return null;
+}
+
 async function observe(
   entry: ActiveEntry,
   job: JobSummary | null,
@@ -156,43 +213,38 @@ async function observe(
   summary: TickSummary,
 ): Promise<void> {
   const now = deps.now();
-  let change: Change | null = null;
-  if (!job) {
-    change = { kind: "missing" };
-  } else {
-    const state = launchStateOf(job.state, job.error);
-    const startTimeout = config?.start_timeout ?? DEFAULT_START_TIMEOUT;
-    const age = job.createTime ? (now.getTime() - Date.parse(job.createTime)) / 1000 : 0;
-    if (NOT_STARTED_VERTEX_STATES.has(job.state) && age > startTimeout)
-      change = { kind: "timeout", seconds: startTimeout };
-    else if (state === "preempted" && entry.attempt - 1 < (config?.max_retries ?? 0))
-      change = { kind: "retry" };
-    else if (state !== entry.state) change = { kind: "state", state };
-  }
+  const change = changeOf(entry, job, config, now);
   if (!change) return;
 
-  const stored = await deps.store.read(`launches/${entry.queue}/${entry.run_id}.json`);
+  let stored = await deps.store.read(`launches/${entry.queue}/${entry.run_id}.json`);
   if (!stored) {
     await deps.active.remove(entry.queue, entry.run_id);
     return;
   }
+  // An event someone claimed but did not get out: deliver it first (or leave it to its writer).
+  if (stored.record.outbox) {
+    if (new Date(stored.record.outbox.until) > now) return;
+    stored = await deliverOutbox(stored, deps);
+  }
   const rec = stored.record;
-  // Mend markers that disagree with their record; someone else made (or is making) the change.
   if (FINAL_STATES.has(rec.state)) {
-    await deps.active.remove(entry.queue, entry.run_id);
+    await release(rec, deps);
     return;
   }
   if (rec.state === "dispatching") {
     // A resubmission whose holder failed (lease released or expired): take it over.
-    await resume(stored, deps);
+    if ((await resume(stored, deps)) === "dispatched") summary.resumed++;
     return;
   }
-  if (rec.job_name !== entry.job_name) return;
-  if (change.kind === "missing") {
-    if (now.getTime() - Date.parse(rec.updated_at) < MISSING_GRACE_MS) return;
+  if (rec.job_name !== entry.job_name) {
+    await deps.active.put(rec);
+    return;
+  }
+  if (change.kind === "missing" && now.getTime() - Date.parse(rec.updated_at) < MISSING_GRACE_MS) {
+    return;
   }
   if (change.kind === "state" && rec.state === change.state) {
-    await deps.active.put(rec);
+    await deps.active.put(rec); // the marker lagged behind its record
     return;
   }
   const log = deps.log.with({
@@ -211,7 +263,7 @@ async function observe(
   }
   let next: LaunchRecord;
   if (change.kind === "timeout" && job) {
-    await cancelQuietly(job.name, deps, log);
+    if (!CANCELLED_VERTEX_STATES.has(job.state)) await cancelQuietly(job.name, deps, log);
     summary.timedOut++;
     const message = `the job did not start within start_timeout (${change.seconds} s; Vertex state ${job.state}) and was cancelled: raise start_timeout in the queue config, or ask for capacity that is available (another region, machine type, or scheduling_strategy FLEX_START)`;
     next = withState(rec, "failed", job.state, { kind: "start_timeout", message, issues: [] }, now);
@@ -225,14 +277,14 @@ async function observe(
       now,
     );
   } else if (change.kind === "state" && job) {
-    const error =
-      change.state === "failed" || change.state === "preempted"
-        ? {
-            kind: change.state === "preempted" ? "job_preempted" : "job_failed",
-            message: job.error?.message ?? `job ended in ${job.state}`,
-            issues: [],
-          }
-        : rec.error;
+    const ended = change.state === "failed" || change.state === "preempted";
+    const error = ended
+      ? {
+          kind: change.state === "preempted" ? "job_preempted" : "job_failed",
+          message: job.error?.message ?? `job ended in ${job.state}`,
+          issues: [],
+        }
+      : rec.error;
     next = withState(rec, change.state, job.state, error, now);
   } else {
     return;
@@ -250,43 +302,29 @@ function withState(
   return { ...rec, state, vertex_state: vertexState, error, updated_at: now.toISOString() };
 }
 
-/** Claims the change (generation match), publishes it, then moves the marker. */
+/** Claims the change with its event (outbox), publishes it, then moves the marker. */
 async function commitChange(
   stored: StoredRecord,
   next: LaunchRecord,
   log: Logger,
   deps: PollDeps,
 ): Promise<void> {
-  const written = await deps.store.update(next, stored.generation);
-  if (written === "conflict") {
-    log.info("poll: another tick made this change; not publishing it again");
+  const claimed = await commitWithEvent(stored, next, stored.record.state, deps);
+  if (claimed === "conflict") {
+    log.info("poll: another worker made this change; not publishing it again");
     return;
   }
-  try {
-    await deps.publish(statusEvent(next, stored.record.state, deps.now()));
-  } catch (err) {
-    // Leave the record as the event left it (invariant 2), so a later tick retries.
-    await deps.store.update(stored.record, written.generation).catch((e: unknown) => {
-      log.error("poll: could not publish a change nor put the old state back; the event is lost", {
-        error: e,
-      });
-    });
-    throw err;
-  }
+  await deliverOutbox(claimed, deps);
   log.info(`launch ${stored.record.state} -> ${next.state}`, {
     state: next.state,
     previous_state: stored.record.state,
     vertex_state: next.vertex_state,
   });
-  if (FINAL_STATES.has(next.state) && next.queue && next.run_id) {
-    await deps.active.remove(next.queue, next.run_id);
-    await deps.slots.release(next.queue, next.launch_id);
-  } else {
-    await deps.active.put(next);
-  }
+  if (FINAL_STATES.has(next.state)) await release(next, deps);
+  else await deps.active.put(next);
 }
 
-/** A preempted job with retries left: record `preempted`, then submit the next attempt under a new label set. */
+/** A preempted job with retries left: record `preempted` (event), then submit the next attempt under a new label set. */
 async function resubmit(
   stored: StoredRecord,
   job: JobSummary,
@@ -296,7 +334,7 @@ async function resubmit(
   const rec = stored.record;
   const now = deps.now();
   const error = { kind: "job_preempted", message: job.error?.message ?? "preempted", issues: [] };
-  const preempted: LaunchRecord = withState(rec, "preempted", job.state, error, now);
+  const preempted = withState(rec, "preempted", job.state, error, now);
   const next: LaunchRecord = {
     ...preempted,
     state: "dispatching",
@@ -305,31 +343,31 @@ async function resubmit(
     vertex_state: null,
     console_url: null,
     previous_jobs: [...rec.previous_jobs, job.name],
-    lease: {
-      holder: `${deps.instanceId}/poll`,
-      expires_at: new Date(now.getTime() + deps.options.LEASE_SECONDS * 1000).toISOString(),
-    },
+    lease: null,
   };
-  const written = await deps.store.update(next, stored.generation);
-  if (written === "conflict") return;
-  await deps.publish(statusEvent(preempted, rec.state, now)).catch((err: unknown) => {
-    log.error("poll: could not publish the preemption event", { error: err });
-  });
+  // The claim carries the `preempted` event of this attempt; the next attempt is driven
+  // only once it is out (if publishing fails, a later tick delivers it, then resumes).
+  const claimed = await deps.store.update(
+    {
+      ...next,
+      outbox: {
+        event: statusEvent(preempted, rec.state, now),
+        until: new Date(now.getTime() + OUTBOX_HOLD_MS).toISOString(),
+      },
+    },
+    stored.generation,
+  );
+  if (claimed === "conflict") return;
+  const delivered = await deliverOutbox(claimed, deps);
   log.warning(`job preempted; resubmitting as attempt ${next.attempt}`, { previous_job: job.name });
-  if (!rec.message)
-    throw new DispatchError(
-      "invalid_message",
-      `launch ${rec.launch_id} has no stored message to resubmit`,
-    );
-  const message = parseLaunchMessage(rec.message);
-  await driveLaunch(written, message, { recovering: true, previousState: "preempted" }, deps, log);
+  await resume(delivered, deps);
 }
 
 async function cancelQuietly(jobName: string, deps: PollDeps, log: Logger): Promise<void> {
   try {
     await deps.jobs.cancel(jobName);
   } catch (err) {
-    // A job that ended meanwhile cannot be cancelled; anything retryable fails the tick's work on this launch.
+    // A job that ended meanwhile cannot be cancelled; anything retryable fails this launch's tick.
     if (!(err instanceof DispatchError) || err.retryable) throw err;
     log.warning(`poll: Vertex refused to cancel ${jobName}: ${err.message}`);
   }
@@ -338,7 +376,7 @@ async function cancelQuietly(jobName: string, deps: PollDeps, log: Logger): Prom
 /** For each queue with held launches: dispatch them by priority, then age, while slots are free. */
 async function drainBacklogs(
   queued: ActiveEntry[],
-  configOf: (queue: string) => Promise<QueueConfig | null>,
+  configOf: ConfigOf,
   deps: PollDeps,
   summary: TickSummary,
 ): Promise<void> {
@@ -352,6 +390,10 @@ async function drainBacklogs(
         a.run_id.localeCompare(b.run_id),
     );
     const config = await configOf(queue);
+    if (config === "unavailable") {
+      summary.errors++;
+      continue;
+    }
     const max = config?.max_jobs;
     let free =
       max === undefined || max === null
@@ -360,8 +402,8 @@ async function drainBacklogs(
     for (const entry of group) {
       if (free <= 0) break;
       try {
-        const outcome = await takeFromBacklog(entry, deps);
-        if (outcome === "queued") break; // full after all: another instance took the slot
+        const outcome = await takeOver(entry, deps);
+        if (outcome === "queued") break; // full after all: another worker took the slot
         if (outcome === "dispatched") {
           summary.drained++;
           free--;
@@ -376,18 +418,23 @@ async function drainBacklogs(
   }
 }
 
-async function takeFromBacklog(
+/** Reads a queued or dispatching launch's record and resumes it if it is free to take. */
+async function takeOver(
   entry: ActiveEntry,
   deps: PollDeps,
 ): Promise<"dispatched" | "queued" | "skipped"> {
-  const stored = await deps.store.read(`launches/${entry.queue}/${entry.run_id}.json`);
+  let stored = await deps.store.read(`launches/${entry.queue}/${entry.run_id}.json`);
   if (!stored) {
     await deps.active.remove(entry.queue, entry.run_id);
     return "skipped";
   }
+  if (stored.record.outbox) {
+    if (new Date(stored.record.outbox.until) > deps.now()) return "skipped";
+    stored = await deliverOutbox(stored, deps);
+  }
   const rec = stored.record;
   if (FINAL_STATES.has(rec.state)) {
-    await deps.active.remove(entry.queue, entry.run_id);
+    await release(rec, deps);
     return "skipped";
   }
   if (rec.state !== "queued" && rec.state !== "dispatching") {
@@ -399,9 +446,9 @@ async function takeFromBacklog(
 
 /**
  * Takes a held (`queued`) launch, or one left `dispatching` by a holder whose lease has
- * expired or was released (a crashed or failed tick), and drives it to a job. A
- * dispatching launch is taken over only through a generation-matched update, and looked
- * up by label before any create (the dispatch invariants).
+ * expired or was released (a dispatch that gave up, a crashed or failed tick), and drives
+ * it to a job. A dispatching launch is taken over only through a generation-matched
+ * update, and looked up by label before any create (the dispatch invariants).
  */
 async function resume(
   stored: StoredRecord,

@@ -26,6 +26,12 @@ export const FINAL_VERTEX_STATES = [
   "JOB_STATE_PARTIALLY_SUCCEEDED",
 ] as const;
 
+/** Vertex states of a job being or having been cancelled. */
+export const CANCELLED_VERTEX_STATES: ReadonlySet<string> = new Set([
+  "JOB_STATE_CANCELLING",
+  "JOB_STATE_CANCELLED",
+]);
+
 /** Vertex states in which a job has not started yet (start_timeout applies). */
 export const NOT_STARTED_VERTEX_STATES: ReadonlySet<string> = new Set([
   "JOB_STATE_QUEUED",

@@ -4,7 +4,7 @@
 // Paths: `launches/{queue}/{run_id}.json` for every launch that named a queue and got a
 // run id; `rejected/{launch_id}.json` for messages too broken to name one.
 import { z } from "zod";
-import { LAUNCH_STATES } from "./status_event.js";
+import { LAUNCH_STATES, StatusEventSchema } from "./status_event.js";
 
 /** The launch states of SPEC §7, plus `dispatching`: a lease holder is creating the job (never an event's state). */
 export const RECORD_STATES = ["dispatching", ...LAUNCH_STATES] as const;
@@ -53,6 +53,12 @@ export const LaunchRecordSchema = z.object({
   lease: z.object({ holder: z.string(), expires_at: z.string() }).nullable(),
   /** The launch message as received (it holds no dispatcher secret), kept for the backlog and retries. */
   message: z.record(z.string(), z.unknown()).nullable(),
+  /**
+   * An event written with the change it reports, before it is published (poll and cancel):
+   * whoever finds it after `until` publishes it and clears it, so a change is never left
+   * unreported, and overlapping ticks never both publish it.
+   */
+  outbox: z.object({ event: StatusEventSchema, until: z.string() }).nullable().default(null),
   /** Jobs of earlier attempts (preemption retries). */
   previous_jobs: z.array(z.string()),
   created_at: z.string(),

@@ -4,7 +4,8 @@
 // changed only with `ifGenerationMatch: <the generation read>`; a precondition failure
 // (412) is returned as "conflict", never retried blindly, so two instances can never
 // both believe they own a launch.
-import type { Bucket } from "@google-cloud/storage";
+import { randomUUID } from "node:crypto";
+import type { Bucket, File } from "@google-cloud/storage";
 import { type LaunchRecord, LaunchRecordSchema } from "../schemas/launch_record.js";
 import { httpStatus, storageError } from "./errors.js";
 
@@ -31,23 +32,43 @@ export interface LaunchStore {
 
 const PRECONDITION_FAILED = 412;
 
+/** The object's generation if its current content is the write with this id, else null. */
+async function ownWrite(file: File, writeId: string): Promise<string | null> {
+  try {
+    const [metadata] = await file.getMetadata();
+    return metadata.metadata?.write_id === writeId ? String(metadata.generation) : null;
+  } catch (err) {
+    if (httpStatus(err) === 404) return null;
+    throw storageError(err, `reading launch record ${file.name}`);
+  }
+}
+
 export function launchStore(bucket: Bucket): LaunchStore {
   async function write(
     record: LaunchRecord,
     ifGenerationMatch: number | string,
   ): Promise<StoredRecord | "failed"> {
     const file = bucket.file(recordPath(record));
+    // The SDK retries a conditional write whose answer was lost; the retry then meets our
+    // own write and answers 412. A write id in the object's metadata tells that 412 apart
+    // from a real conflict, so a lost answer is never read as "someone else won".
+    const writeId = randomUUID();
     try {
       await file.save(JSON.stringify(record), {
         resumable: false,
         validation: false,
         contentType: "application/json",
-        metadata: { metadata: { state: record.state, launch_id: record.launch_id } },
+        metadata: {
+          metadata: { state: record.state, launch_id: record.launch_id, write_id: writeId },
+        },
         preconditionOpts: { ifGenerationMatch },
       });
     } catch (err) {
-      if (httpStatus(err) === PRECONDITION_FAILED) return "failed";
-      throw storageError(err, `writing launch record ${file.name}`);
+      if (httpStatus(err) !== PRECONDITION_FAILED) {
+        throw storageError(err, `writing launch record ${file.name}`);
+      }
+      const ours = await ownWrite(file, writeId);
+      return ours === null ? "failed" : { record, generation: ours };
     }
     return { record, generation: String(file.metadata.generation) };
   }

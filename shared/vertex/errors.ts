@@ -64,3 +64,10 @@ export function vertexError(err: unknown, doing: string): DispatchError {
     cause: err,
   });
 }
+
+/** Whether a failed call may still have taken effect on the server (see the table). */
+export function isAmbiguous(err: unknown): boolean {
+  const source = err instanceof DispatchError ? err.cause : err;
+  const code = (source as { code?: unknown } | undefined)?.code;
+  return typeof code === "number" ? (VERTEX_STATUS_TABLE[code]?.ambiguous ?? true) : true;
+}

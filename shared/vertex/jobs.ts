@@ -11,6 +11,8 @@ export interface JobSummary {
   labels: Record<string, string>;
   error: { code: number; message: string } | null;
   createTime: string | null;
+  /** When the job first ran (null: it never started). */
+  startTime: string | null;
 }
 
 export interface VertexJobs {
@@ -70,14 +72,23 @@ export function summarize(job: Record<string, unknown>): JobSummary {
         ? { code: error.code ?? 0, message: error.message ?? "" }
         : null,
     createTime: timestamp(job.createTime),
+    startTime: timestamp(job.startTime),
   };
 }
 
-export function vertexJobs(client: JobServiceClient): VertexJobs {
+/** The client for a location (Vertex serves each region on its own endpoint). */
+export type JobServiceFor = (location: string) => JobServiceClient;
+
+/** The location of `projects/P/locations/L[/...]`. */
+export function locationOf(resource: string): string {
+  return /\/locations\/([^/]+)/.exec(resource)?.[1] ?? "";
+}
+
+export function vertexJobs(clientFor: JobServiceFor): VertexJobs {
   return {
     async create(parent, customJob, timeoutMs) {
       try {
-        const [job] = await client.createCustomJob(
+        const [job] = await clientFor(locationOf(parent)).createCustomJob(
           { parent, customJob },
           { timeout: timeoutMs, retry: null },
         );
@@ -92,14 +103,14 @@ export function vertexJobs(client: JobServiceClient): VertexJobs {
     },
     async cancel(name) {
       try {
-        await client.cancelCustomJob({ name });
+        await clientFor(locationOf(name)).cancelCustomJob({ name });
       } catch (err) {
         throw vertexError(err, "CancelCustomJob");
       }
     },
     async listPage(parent, filter, pageSize, pageToken) {
       try {
-        const [jobs, , response] = await client.listCustomJobs(
+        const [jobs, , response] = await clientFor(locationOf(parent)).listCustomJobs(
           { parent, filter, pageSize, pageToken: pageToken ?? "" },
           { autoPaginate: false },
         );

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { PubSub } from "@google-cloud/pubsub";
 import { type GcsEmulator, startGcsEmulator } from "../../local/gcs/index.js";
 import { startVertexEmulator, type VertexEmulator } from "../../local/vertex/index.js";
-import { jobServiceClient, storageClient } from "../../shared/clients.js";
+import { jobServiceClients, storageClient } from "../../shared/clients.js";
 import { dispatchDeps } from "../../shared/dispatch/deps.js";
 import { handleDelivery, type Outcome } from "../../shared/dispatch/dispatch.js";
 import { silentLogger } from "../../shared/log.js";
@@ -62,7 +62,7 @@ export async function startCore(options: { pageSize?: number } = {}): Promise<Co
   const storage = storageClient(parsed);
   await storage.createBucket("state", { location: "us-central1" });
   await storage.createBucket("staging", { location: "us-central1" });
-  const jobService = await jobServiceClient(parsed);
+  const vertexClients = await jobServiceClients(parsed);
   // Never used to publish: `publish` below collects the events instead.
   const pubsub = new PubSub({
     projectId: "local-project",
@@ -72,7 +72,12 @@ export async function startCore(options: { pageSize?: number } = {}): Promise<Co
   const events: StatusEvent[] = [];
   let skewMs = 0;
   const deps: PollDeps = {
-    ...dispatchDeps(parsed, { storage, jobService, pubsub }),
+    ...dispatchDeps(parsed, {
+      storage,
+      jobService: vertexClients.clientFor,
+      pubsub,
+      close: async () => {},
+    }),
     publish: async (event) => {
       events.push(event);
     },
@@ -103,7 +108,7 @@ export async function startCore(options: { pageSize?: number } = {}): Promise<Co
       return (await store.read(`launches/${queue}/${runId}.json`))?.record;
     },
     async close() {
-      await jobService.close();
+      await vertexClients.close();
       await pubsub.close();
       await vertex.close();
       await gcs.close();

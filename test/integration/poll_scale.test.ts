@@ -65,6 +65,7 @@ describe(`poll at ${ACTIVE} active launches`, () => {
             warnings: [],
             lease: null,
             message: null,
+            outbox: null,
             previous_jobs: [],
             created_at: new Date().toISOString(),
             updated_at: new Date().toISOString(),
