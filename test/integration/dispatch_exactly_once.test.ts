@@ -21,6 +21,24 @@ describe("dispatch exactly-once", { skip: missing ?? false }, () => {
   const creates = () =>
     stack.vertex.control.requests().counts.CreateCustomJob ?? { total: 0, ok: 0, errors: 0 };
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const until = async (done: () => boolean, timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error(`not done within ${timeoutMs} ms`);
+      await sleep(50);
+    }
+  };
+  /** The dispatch function's log lines about one run whose message matches. */
+  const linesOf = (runId: string, message: RegExp) =>
+    stack.functionLines
+      .map((l) => {
+        try {
+          return JSON.parse(l) as { run_id?: string; message?: string };
+        } catch {
+          return {};
+        }
+      })
+      .filter((l) => l.run_id === runId && message.test(l.message ?? ""));
 
   before(async () => {
     stack = await startTestStack();
@@ -38,7 +56,10 @@ describe("dispatch exactly-once", { skip: missing ?? false }, () => {
     const body = launchMessage("q", "dup1");
     await Promise.all(Array.from({ length: 6 }, () => stack.publishLaunch(body)));
     await eventOf("dup1", "submitted");
-    await sleep(3000); // let every duplicate delivery finish
+    // Every one of the six messages is acknowledged once: one created the job, five were
+    // told they are duplicates (after any launch_busy retries). Wait for all six.
+    await until(() => linesOf("dup1", /^duplicate: /).length >= 5, 30_000);
+    assert.equal(linesOf("dup1", /^created the Vertex AI CustomJob/).length, 1);
     assert.equal(jobsOf("dup1").length, 1);
     assert.equal(
       stack.events.filter((e) => e.run_id === "dup1" && e.state === "submitted").length,
@@ -88,19 +109,22 @@ describe("dispatch exactly-once", { skip: missing ?? false }, () => {
     });
     const before = creates().total;
     await stack.publishLaunch(launchMessage("q", "crash1"));
-    const deadline = Date.now() + 20_000;
-    while (jobsOf("crash1").length === 0 && Date.now() < deadline) await sleep(50);
+    await until(() => jobsOf("crash1").length > 0, 20_000);
     assert.equal(jobsOf("crash1").length, 1, "the job was created");
     await stack.restartFunction("dispatch", "kill");
     stack.gcs.control.removeFault(fault.id);
-    assert.notEqual(
-      (await stack.readRecord("q", "crash1"))?.record.state,
-      "submitted",
-      "the crash came before the record update",
-    );
-    const event = await eventOf("crash1", "submitted", 40_000);
+    // It may have published `submitted` already (the event goes out beside the marker
+    // write), but it never recorded it: only a recovery can move the record on.
+    assert.equal((await stack.readRecord("q", "crash1"))?.record.state, "dispatching");
+    // The redelivery waits out the dead holder's lease (6 s here), looks the job up by its
+    // label and records it, without a second create.
+    const record = await stack.waitForRecord("q", "crash1", "submitted", 40_000);
+    assert.equal(record.job_name, jobsOf("crash1")[0]?.name);
+    for (const event of stack.events.filter((e) => e.run_id === "crash1")) {
+      assert.equal(event.job_name, record.job_name);
+    }
+    await sleep(2000);
     assert.equal(jobsOf("crash1").length, 1);
-    assert.equal(event.job_name, jobsOf("crash1")[0]?.name);
     assert.equal(creates().total - before, 1);
   });
 
@@ -112,16 +136,26 @@ describe("dispatch exactly-once", { skip: missing ?? false }, () => {
   });
 
   it("retries transient GCS faults (503 on the bucket read, 429 on the record write) until the job is created", async () => {
-    stack.gcs.control.injectFault({ operation: "buckets.get", status: 503, count: 2 });
+    // More faults than the SDK's own retries (3) absorb: the function itself must fail
+    // and Pub/Sub redeliver.
+    stack.gcs.control.injectFault({ operation: "buckets.get", status: 503, count: 6 });
     stack.gcs.control.injectFault({
       operation: "objects.insert",
       bucket: "local-state",
       status: 429,
-      count: 1,
+      count: 5,
     });
     await stack.publishLaunch(launchMessage("q", "transient2"));
-    await eventOf("transient2", "submitted");
+    await eventOf("transient2", "submitted", 60_000);
     assert.equal(jobsOf("transient2").length, 1);
+    const failures = stack.functionLines.filter(
+      (l) =>
+        /delivery failed; Pub\/Sub will redeliver/.test(l) && l.includes("storage_unavailable"),
+    );
+    assert.ok(
+      failures.length >= 2,
+      `the function failed and was redelivered (${failures.length} failures)`,
+    );
   });
 
   it("does not retry a permanent Vertex fault: the launch is rejected after one create", async () => {
