@@ -170,6 +170,7 @@ async function claim(
         `launch ${record.launch_id} changed meanwhile; retrying`,
       );
     }
+    await deps.active.put(fresh);
     log.info("launch was rejected before; trying it again");
     return { stored: retried, recovering: false };
   }

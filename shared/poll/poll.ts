@@ -119,7 +119,9 @@ function queueConfigs(deps: PollDeps): ConfigOf {
     if (!config) {
       config = deps.queues.load(queue).catch((err: unknown) => {
         if (err instanceof DispatchError && !err.retryable) {
-          deps.log.warning(`poll: queue ${queue} has no usable config (${err.message}); using the defaults`);
+          deps.log.warning(
+            `poll: queue ${queue} has no usable config (${err.message}); using the defaults`,
+          );
           return null;
         }
         deps.log.warning(`poll: cannot load queue config ${queue} now`, { error: err });

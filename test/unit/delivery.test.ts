@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { decodeDelivery, parseBody } from "../../shared/dispatch/delivery.js";
 import { DispatchError } from "../../shared/errors.js";
 import { consoleUrl } from "../../shared/status.js";
-import { VERTEX_STATUS_TABLE, vertexError } from "../../shared/vertex/errors.js";
+import { isAmbiguous, VERTEX_STATUS_TABLE, vertexError } from "../../shared/vertex/errors.js";
 
 function event(
   body: string,
@@ -94,6 +94,15 @@ describe("Vertex status table", () => {
   it("marks the codes after which a create may have happened as ambiguous", () => {
     for (const code of [4, 14]) assert.equal(VERTEX_STATUS_TABLE[code]?.ambiguous, true);
     for (const code of [3, 7, 8]) assert.equal(VERTEX_STATUS_TABLE[code]?.ambiguous, false);
+  });
+  it("says which failures may still have created a job", () => {
+    const failed = (code: number) =>
+      vertexError(Object.assign(new Error("x"), { code }), "CreateCustomJob");
+    assert.equal(isAmbiguous(failed(4)), true);
+    assert.equal(isAmbiguous(failed(14)), true);
+    assert.equal(isAmbiguous(failed(8)), false);
+    assert.equal(isAmbiguous(failed(3)), false);
+    assert.equal(isAmbiguous(new Error("socket hang up")), true);
   });
   it("treats an error without a code as retryable", () => {
     assert.equal(vertexError(new Error("socket hang up"), "x").retryable, true);
