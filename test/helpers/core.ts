@@ -15,6 +15,7 @@ import { parseOptions } from "../../shared/options.js";
 import type { PollDeps } from "../../shared/poll/poll.js";
 import type { StatusEvent } from "../../shared/schemas/status_event.js";
 import { launchStore } from "../../shared/storage/launch_store.js";
+import { queueYaml } from "./launches.js";
 
 process.env.METADATA_SERVER_DETECTION = "none";
 
@@ -117,28 +118,9 @@ export async function startCore(options: { pageSize?: number } = {}): Promise<Co
   };
 }
 
+/** The seed's default queue staging in the core's regional bucket, with extra top-level YAML. */
 export function coreQueue(extra = ""): string {
-  return `${extra}
-spec:
-  worker_pool_specs:
-    - machine_spec: {machine_type: n1-standard-4}
-      replica_count: 1
-      container_spec: {image_uri: "\${image_uri}"}
-  staging_bucket: gs://staging
-`;
+  return queueYaml({ staging: "staging", extra });
 }
 
-export function coreMessage(
-  queue: string,
-  runId: string,
-  extra: Record<string, unknown> = {},
-): Record<string, unknown> {
-  return {
-    queue,
-    entity: "acme",
-    project: "vision",
-    run_id: runId,
-    image_uri: "us-central1-docker.pkg.dev/acme/train/img:1",
-    ...extra,
-  };
-}
+export { launchMessage as coreMessage } from "./launches.js";
