@@ -108,7 +108,8 @@ export async function runTick(deps: PollDeps): Promise<TickSummary> {
     deps,
     summary,
   );
-  deps.log.info("poll tick done", { ...summary });
+  const busy = summary.changes + summary.resumed + summary.drained + summary.errors > 0;
+  (busy ? deps.log.info : deps.log.debug)("poll tick done", { ...summary });
   return summary;
 }
 
