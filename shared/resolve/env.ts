@@ -29,9 +29,21 @@ export interface WandbEnvInput {
   job?: string | undefined;
 }
 
-/** `WANDB_CONFIG` (or `WANDB_CONFIG_0..N` past WANDB_CONFIG_CHUNK characters). */
+/**
+ * JSON with every non-ASCII UTF-16 unit escaped as `\uXXXX` (astral characters as their
+ * surrogate pair), as Python's `json.dumps` writes it by default. The text is pure ASCII,
+ * so it can be cut anywhere into chunks that are each valid UTF-8 and join back exactly.
+ */
+export function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(
+    /[\u0080-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/** `WANDB_CONFIG` (or `WANDB_CONFIG_0..N` past WANDB_CONFIG_CHUNK characters), as ASCII JSON. */
 export function wandbConfigEnv(runConfig: Record<string, unknown> | undefined): EnvVar[] {
-  const json = JSON.stringify(runConfig ?? {});
+  const json = asciiJson(runConfig ?? {});
   if (json.length <= WANDB_CONFIG_CHUNK) return [{ name: "WANDB_CONFIG", value: json }];
   const out: EnvVar[] = [];
   for (let i = 0; i * WANDB_CONFIG_CHUNK < json.length; i++) {

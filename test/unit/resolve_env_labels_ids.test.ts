@@ -123,6 +123,40 @@ describe("env: WANDB_CONFIG chunking", () => {
     );
     assert.deepEqual(JSON.parse(env.map((e) => e.value).join("")), config);
   });
+  it("is ASCII JSON (non-ASCII escaped as \\uXXXX, as Python's json.dumps writes it)", () => {
+    const config = { ü: "naïve 😀", n: 1 };
+    const value = wandbConfigEnv(config)[0]?.value ?? "";
+    assert.equal(value, '{"\\u00fc":"na\\u00efve \\ud83d\\ude00","n":1}');
+    assert.deepEqual(JSON.parse(value), config);
+  });
+  it("never cuts a character in two at a chunk boundary: every chunk is ASCII and they join back", () => {
+    // {"a":" is 6 characters: the emoji starts at index 32,669, the last of chunk 0.
+    const config = { a: `${"x".repeat(32_663)}😀tail` };
+    const env = wandbConfigEnv(config);
+    assert.deepEqual(
+      env.map((e) => e.name),
+      ["WANDB_CONFIG_0", "WANDB_CONFIG_1"],
+    );
+    for (const e of env) {
+      assert.match(e.value, /^[\x20-\x7e]*$/, `${e.name} is printable ASCII`);
+      assert.equal(
+        Buffer.from(e.value, "utf8").toString("utf8"),
+        e.value,
+        `${e.name} survives UTF-8`,
+      );
+      assert.ok(e.value.length <= WANDB_CONFIG_CHUNK);
+    }
+    assert.equal(env[0]?.value.length, WANDB_CONFIG_CHUNK, "the threshold is unchanged");
+    assert.deepEqual(JSON.parse(env.map((e) => e.value).join("")), config);
+  });
+  it("counts the escaped length against the threshold", () => {
+    // 8 + 6 × 5,444 = 32,672 escaped characters (5,452 UTF-16 units unescaped): split.
+    const env = wandbConfigEnv({ k: "é".repeat(5_444) });
+    assert.equal(env.length, 2);
+    assert.deepEqual(JSON.parse(env.map((e) => e.value).join("")), { k: "é".repeat(5_444) });
+    // 8 + 6 × 5,443 = 32,666: whole.
+    assert.equal(wandbConfigEnv({ k: "é".repeat(5_443) }).length, 1);
+  });
   it("chunks land in the request in place of WANDB_CONFIG", () => {
     const r = resolveRaw(baseQueue(), { ...baseMessage(), run_config: { k: "y".repeat(40_000) } });
     const names = envOf(r).map((e) => e.name);
