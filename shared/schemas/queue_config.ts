@@ -9,7 +9,7 @@ import YAML from "yaml";
 import { z } from "zod";
 import { DispatchError, formatPath, type Issue, issuesError } from "../errors.js";
 import { checkTemplateValue, templateRefs } from "../resolve/template.js";
-import { ENV_NAME_RE, TEMPLATE_NAME_RE } from "./message.js";
+import { ENV_NAME_RE, SECRET_ENV_NAMES, TEMPLATE_NAME_RE } from "./message.js";
 import { SCHEDULING_STRATEGIES } from "./vertex_enums.js";
 import { evenWithOtherIssues, safeParseWithIssues } from "./zod_issues.js";
 
@@ -40,11 +40,23 @@ const seconds = (what: string, min: number) => {
     .min(min);
 };
 
+// The value's own error never quotes it: an env value may be a secret.
 const EnvVarSchema = z.strictObject({
-  name: z.string().regex(ENV_NAME_RE, {
-    error: "environment variable names are C identifiers: [A-Za-z_][A-Za-z0-9_]*",
+  name: z
+    .string()
+    .regex(ENV_NAME_RE, {
+      error: "environment variable names are C identifiers: [A-Za-z_][A-Za-z0-9_]*",
+    })
+    .refine((name) => !(SECRET_ENV_NAMES as readonly string[]).includes(name), {
+      error: (iss) =>
+        `${String(iss.input)} may not be set in a worker pool's env: the dispatcher injects it from its own secret ($${String(iss.input)}); remove this entry`,
+    }),
+  value: z.string({
+    error: (iss) =>
+      iss.input === undefined
+        ? "required: expected a string"
+        : 'expected a string (quote numbers and booleans in YAML: "1")',
   }),
-  value: z.string(),
 });
 
 const MachineSpecSchema = z.strictObject({

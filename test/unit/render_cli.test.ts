@@ -188,17 +188,55 @@ describe("render", () => {
       { name: "WANDB_API_KEY", value: "<redacted>" },
     );
   });
-  it("never prints the W&B API key in errors either", () => {
+  it("refuses a WANDB_API_KEY in the queue's env, and never prints it or the secret", () => {
+    const inQueue = "queue-file-key-0a1b2c";
     const q = set(baseQueue(), "spec.worker_pool_specs[0].container_spec.env", [
-      { name: "WANDB_API_KEY", value: "x" },
+      { name: "WANDB_API_KEY", value: inQueue },
     ]);
-    const r = run(
-      ["--queue", file("clash.yaml", q), "--message", message, "--project", "acme-ml"],
-      { WANDB_API_KEY: SECRET },
-    );
+    for (const env of [{}, { WANDB_API_KEY: SECRET }]) {
+      const r = run(
+        ["--queue", file("clash.yaml", q), "--message", message, "--project", "acme-ml"],
+        env,
+      );
+      assert.equal(r.code, 2);
+      assert.equal(r.stdout, "");
+      assert.match(
+        r.stderr,
+        /spec\.worker_pool_specs\[0\]\.container_spec\.env\[0\]\.name: WANDB_API_KEY may not be set in a worker pool's env: the dispatcher injects it from its own secret/,
+      );
+      for (const leaked of [inQueue, SECRET])
+        assert.ok(!r.stdout.includes(leaked) && !r.stderr.includes(leaked), "a key leaked");
+    }
+  });
+  it("refuses a WANDB_API_KEY set through the message's resource_args", () => {
+    const inMessage = "message-key-3d4e5f";
+    const m = file("smuggle.json", {
+      ...baseMessage(),
+      resource_args: {
+        "gcp-vertex": {
+          spec: {
+            worker_pool_specs: [
+              {
+                machine_spec: { machine_type: "n1-standard-4" },
+                container_spec: {
+                  image_uri: "gcr.io/p/i:1",
+                  env: [{ name: "WANDB_API_KEY", value: inMessage }],
+                },
+              },
+            ],
+          },
+        },
+      },
+    });
+    const queue = file("overridable.yaml", set(baseQueue(), "allow_resource_overrides", true));
+    const r = run(["--queue", queue, "--message", m, "--project", "acme-ml"], {
+      WANDB_API_KEY: SECRET,
+    });
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /WANDB_API_KEY is set twice/);
-    assert.ok(!r.stdout.includes(SECRET) && !r.stderr.includes(SECRET), "the secret leaked");
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /env\[0\]\.name: WANDB_API_KEY may not be set .*resource_args/);
+    for (const leaked of [inMessage, SECRET])
+      assert.ok(!r.stdout.includes(leaked) && !r.stderr.includes(leaked), "a key leaked");
   });
   it("without WANDB_API_KEY the variable is left out", () => {
     const r = run([

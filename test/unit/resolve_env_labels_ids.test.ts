@@ -218,19 +218,98 @@ describe("env: errors", () => {
     const env = Object.fromEntries(Array.from({ length: 91 }, (_, i) => [`V${i}`, "x"]));
     assert.equal(envOf(resolveRaw(baseQueue(), { ...baseMessage(), env })).length, 100);
   });
-  it("the dispatcher's API key never appears in an error, even when it clashes", () => {
-    const secret = "sk-very-secret-value-123";
-    const q = set(baseQueue(), "spec.worker_pool_specs[0].container_spec.env", [
-      { name: "WANDB_API_KEY", value: "queue-level" },
-    ]);
-    const err = caught(() =>
-      resolveRaw(q, baseMessage(), { project: "acme-ml", wandbApiKey: secret }),
+  it("a queue env may not set WANDB_API_KEY: the dispatcher injects it from its secret", () => {
+    const leaked = "sk-queue-level-secret-456";
+    for (const wandbApiKey of [undefined, "sk-very-secret-value-123"]) {
+      const q = set(baseQueue(), "spec.worker_pool_specs[0].container_spec.env", [
+        { name: "A", value: "1" },
+        { name: "WANDB_API_KEY", value: leaked },
+      ]);
+      const err = caught(() => resolveRaw(q, baseMessage(), { project: "acme-ml", wandbApiKey }));
+      assert.equal(err.kind, "invalid_config");
+      assertIssue(
+        err,
+        "spec.worker_pool_specs[0].container_spec.env[1].name",
+        /WANDB_API_KEY may not be set in a worker pool's env: the dispatcher injects it from its own secret/,
+      );
+      const text = JSON.stringify(err.toJSON()) + err.message;
+      assert.ok(!text.includes(leaked), "the queue's value leaked into the error");
+      if (wandbApiKey) assert.ok(!text.includes(wandbApiKey), "the secret leaked into the error");
+    }
+  });
+  it("a python package pool's env may not set it either", () => {
+    const q = set(baseQueue(), "spec.worker_pool_specs[0]", {
+      machine_spec: { machine_type: "e2-standard-8" },
+      python_package_spec: {
+        executor_image_uri: "exec:1",
+        package_uris: ["gs://bkt/p"],
+        python_module: "m",
+        env: [{ name: "WANDB_API_KEY", value: "x" }],
+      },
+    });
+    assertIssue(
+      caught(() => resolveRaw(q, baseMessage())),
+      "spec.worker_pool_specs[0].python_package_spec.env[0].name",
+      /dispatcher injects it/,
     );
-    assertIssue(err, "spec.worker_pool_specs[0].container_spec.env", /WANDB_API_KEY is set twice/);
-    assert.ok(
-      !JSON.stringify(err.toJSON()).includes(secret) && !err.message.includes(secret),
-      "secret leaked into the error",
-    );
+  });
+  it("a message may not smuggle WANDB_API_KEY in through resource_args", () => {
+    const leaked = "sk-from-the-message-789";
+    const q = set(baseQueue(), "allow_resource_overrides", true);
+    const container = {
+      ...baseMessage(),
+      resource_args: {
+        "gcp-vertex": {
+          spec: {
+            worker_pool_specs: [
+              {
+                machine_spec: { machine_type: "n1-standard-4" },
+                container_spec: {
+                  image_uri: "gcr.io/p/i:1",
+                  env: [{ name: "WANDB_API_KEY", value: leaked }],
+                },
+              },
+            ],
+          },
+        },
+      },
+    };
+    const python = {
+      ...baseMessage(),
+      resource_args: {
+        vertex: {
+          spec: {
+            worker_pool_specs: [
+              {
+                machine_spec: { machine_type: "e2-standard-8" },
+                python_package_spec: {
+                  executor_image_uri: "exec:1",
+                  package_uris: ["gs://bkt/p"],
+                  python_module: "m",
+                  env: [{ name: "WANDB_API_KEY", value: leaked }],
+                },
+              },
+            ],
+          },
+        },
+      },
+    };
+    for (const [m, section] of [
+      [container, "container_spec"],
+      [python, "python_package_spec"],
+    ] as const) {
+      for (const wandbApiKey of [undefined, "sk-dispatcher"]) {
+        const err = caught(() => resolveRaw(q, m, { project: "acme-ml", wandbApiKey }));
+        assert.equal(err.kind, "invalid_message");
+        assertIssue(
+          err,
+          `spec.worker_pool_specs[0].${section}.env[0].name`,
+          /WANDB_API_KEY may not be set in a worker pool's env: the dispatcher injects it from its own secret.*\(set by the message's resource_args\)/,
+        );
+        const text = JSON.stringify(err.toJSON()) + err.message;
+        assert.ok(!text.includes(leaked), "the message's value leaked into the error");
+      }
+    }
   });
   it("the message may not set WANDB_API_KEY at all", () => {
     assertIssue(
