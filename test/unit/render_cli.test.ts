@@ -193,7 +193,7 @@ describe("render", () => {
     const q = set(baseQueue(), "spec.worker_pool_specs[0].container_spec.env", [
       { name: "WANDB_API_KEY", value: inQueue },
     ]);
-    for (const env of [{}, { WANDB_API_KEY: SECRET }]) {
+    for (const env of [{}, { WANDB_API_KEY: SECRET }] as Record<string, string>[]) {
       const r = run(
         ["--queue", file("clash.yaml", q), "--message", message, "--project", "acme-ml"],
         env,
