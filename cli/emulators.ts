@@ -141,14 +141,13 @@ function environment(
     `export VERTEX_REST_ENDPOINT=${vertexRest}`,
     "export METADATA_SERVER_DETECTION=none",
     "",
-    "# gcloud, in a configuration of its own (gcloud config configurations create emulators):",
-    "gcloud config set auth/disable_credentials true",
-    `gcloud config set core/project ${project}`,
-    `gcloud config set api_endpoint_overrides/storage ${gcsUrl}/storage/v1/`,
-    `gcloud config set api_endpoint_overrides/aiplatform ${vertexRest}/`,
+    "# gcloud, for this shell only (your gcloud configuration is not touched):",
+    "export CLOUDSDK_AUTH_DISABLE_CREDENTIALS=true",
+    `export CLOUDSDK_CORE_PROJECT=${project}`,
+    `export CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE=${gcsUrl}/storage/v1/`,
+    `export CLOUDSDK_API_ENDPOINT_OVERRIDES_AIPLATFORM=${vertexRest}/`,
   ];
-  if (pubsubHost)
-    lines.push(`gcloud config set api_endpoint_overrides/pubsub http://${pubsubHost}/`);
+  if (pubsubHost) lines.push(`export CLOUDSDK_API_ENDPOINT_OVERRIDES_PUBSUB=http://${pubsubHost}/`);
   lines.push(
     "",
     "# Control APIs (faults, request logs, reset):",

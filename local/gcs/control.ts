@@ -174,6 +174,10 @@ function faultProblem(spec: FaultSpec): string | null {
   ) {
     return "status must be 0 (drop the connection) or an HTTP status 300-599";
   }
+  if (spec.when !== undefined && spec.when !== "before" && spec.when !== "after")
+    return 'when must be "before" or "after"';
+  if (spec.when === "after" && spec.status === undefined)
+    return 'a "when": "after" fault needs a status (what the lost answer becomes)';
   if (spec.status === undefined && spec.delayMs === undefined)
     return "give a status, a delayMs, or both";
   if (spec.count !== undefined && !(Number.isInteger(spec.count) && spec.count > 0)) {

@@ -112,6 +112,30 @@ describe("faults", () => {
     assert.equal(gcs.control.requests("buckets.get")[0]?.status, 0);
   });
 
+  it('when "after": the write happens, then the fault answers (a lost answer)', async () => {
+    gcs.control.injectFault({ operation: "objects.insert", status: 503, when: "after", count: 1 });
+    const file = noRetry.bucket("state").file("after-503");
+    assert.equal(await outcome(file.save("v1", { resumable: false })), 503);
+    const [data] = await file.download();
+    assert.equal(data.toString(), "v1", "the object was written all the same");
+  });
+
+  it('when "after" with status 0: the write happens, then the connection drops', async () => {
+    gcs.control.injectFault({ operation: "objects.insert", status: 0, when: "after", count: 1 });
+    const file = noRetry.bucket("state").file("after-drop");
+    const result = await outcome(file.save("v1", { resumable: false }));
+    assert.equal(typeof result, "string", `a network error, got ${result}`);
+    const [exists] = await file.exists();
+    assert.equal(exists, true);
+  });
+
+  it('when "before" (the default): nothing is written', async () => {
+    gcs.control.injectFault({ operation: "objects.insert", status: 503, count: 1 });
+    const file = noRetry.bucket("state").file("before-503");
+    assert.equal(await outcome(file.save("v1", { resumable: false })), 503);
+    assert.equal((await file.exists())[0], false);
+  });
+
   it("a fault can be limited to one bucket, and removed", async () => {
     await storage.createBucket("other");
     const fault = gcs.control.injectFault({ operation: "*", status: 503, bucket: "other" });

@@ -67,13 +67,22 @@ describe("vertex-dispatch emulators", () => {
       assert.match(out(), new RegExp(`export VERTEX_ENDPOINT=127.0.0.1:${grpc}\\n`));
       assert.match(out(), new RegExp(`export VERTEX_REST_ENDPOINT=http://127.0.0.1:${rest}\\n`));
       assert.match(out(), /export GOOGLE_CLOUD_PROJECT=cli-project\n/);
-      assert.match(
+      assert.doesNotMatch(
         out(),
-        new RegExp(`api_endpoint_overrides/storage http://127.0.0.1:${gcs}/storage/v1/\\n`),
+        /gcloud config set/,
+        "never changes the user's gcloud configuration",
       );
       assert.match(
         out(),
-        new RegExp(`api_endpoint_overrides/aiplatform http://127.0.0.1:${rest}/\\n`),
+        new RegExp(
+          `export CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE=http://127.0.0.1:${gcs}/storage/v1/\\n`,
+        ),
+      );
+      assert.match(
+        out(),
+        new RegExp(
+          `export CLOUDSDK_API_ENDPOINT_OVERRIDES_AIPLATFORM=http://127.0.0.1:${rest}/\\n`,
+        ),
       );
       const buckets = await fetch(`http://127.0.0.1:${gcs}/storage/v1/b?project=cli-project`);
       assert.equal(buckets.status, 200);

@@ -202,16 +202,17 @@ describe("clocks", () => {
   test("timed: each state lasts its configured time", async () => {
     emulator.control.setClock({
       mode: "timed",
-      queuedSeconds: 0.05,
-      pendingSeconds: 0.05,
-      runningSeconds: 0.1,
+      // Long enough that a poll every 10 ms sees each state even on a loaded machine.
+      queuedSeconds: 0.4,
+      pendingSeconds: 0.4,
+      runningSeconds: 0.4,
       cancellingSeconds: 0.05,
     });
     const [job] = await create();
     const name = job.name ?? "";
     assert.equal(await state(name), "JOB_STATE_QUEUED");
     const seen = new Set<string>();
-    const deadline = Date.now() + 3000;
+    const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
       const s = await state(name);
       seen.add(s);
@@ -225,8 +226,8 @@ describe("clocks", () => {
     const [done] = await client.getCustomJob({ name });
     const ms = (t: { seconds?: unknown; nanos?: unknown } | null | undefined) =>
       Number(t?.seconds) * 1000 + Number(t?.nanos ?? 0) / 1e6;
-    assert.ok(ms(done.startTime) - ms(done.createTime) >= 90);
-    assert.ok(ms(done.endTime) - ms(done.startTime) >= 90);
+    assert.ok(ms(done.startTime) - ms(done.createTime) >= 790);
+    assert.ok(ms(done.endTime) - ms(done.startTime) >= 390);
 
     const [other] = await create();
     await client.cancelCustomJob({ name: other.name ?? "" });

@@ -98,6 +98,49 @@ describe("filters", () => {
     });
   }
 
+  test("the product's own filters: hyphenated label keys, a chain of state!=, a long OR of labels", async () => {
+    // The poll function's filters, as shared/poll/poll.ts builds them.
+    const notFinal = [
+      "JOB_STATE_SUCCEEDED",
+      "JOB_STATE_FAILED",
+      "JOB_STATE_CANCELLED",
+      "JOB_STATE_EXPIRED",
+      "JOB_STATE_PARTIALLY_SUCCEEDED",
+    ]
+      .map((state) => `state!="${state}"`)
+      .join(" AND ");
+    assert.deepEqual(await displayNames(`labels.tier="gold" AND ${notFinal}`), ["alpha"]);
+    const ors = Array.from({ length: 49 }, (_, i) => `labels.team="nobody-${i}"`);
+    ors.push('labels.team="data"');
+    assert.deepEqual(await displayNames(`labels.tier="gold" AND (${ors.join(" OR ")})`), ["gamma"]);
+    // Hyphenated label keys, on an emulator of their own (the shared one's jobs are fixed).
+    const own = await startVertexEmulator({ grpcPort: 0, restPort: 0, clock: { mode: "manual" } });
+    try {
+      const labels = { "managed-by": "vertex-dispatch", "launch-id": "abc123" };
+      const made = await rest(
+        own,
+        "POST",
+        `/v1/${PARENT}/customJobs`,
+        validJob({ displayName: "hyphen", labels }),
+      );
+      assert.equal(made.status, 200, JSON.stringify(made.body));
+      await rest(own, "POST", `/v1/${PARENT}/customJobs`, validJob({ displayName: "other" }));
+      const filter = 'labels.managed-by="vertex-dispatch" AND labels.launch-id="abc123"';
+      const answer = await rest(
+        own,
+        "GET",
+        `/v1/${PARENT}/customJobs?${new URLSearchParams({ filter })}`,
+      );
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      const found = (answer.body.customJobs as Array<{ displayName: string }>).map(
+        (j) => j.displayName,
+      );
+      assert.deepEqual(found, ["hyphen"]);
+    } finally {
+      await own.close();
+    }
+  });
+
   test("create_time comparisons", async () => {
     assert.deepEqual(await displayNames(`create_time>"${middleTime}"`), ["delta", "gamma"]);
     assert.deepEqual(await displayNames(`create_time<"${middleTime}"`), ["alpha", "beta"]);
