@@ -19,7 +19,7 @@ import { safeParseWithIssues, unknownKeyIssues } from "../schemas/zod_issues.js"
 import { checkRegion, checkWorkerPools, LIMITS } from "./compute.js";
 import { buildEnv, type EnvVar, wandbEnv } from "./env.js";
 import { launchIdFor, runIdFor } from "./ids.js";
-import { buildLabels, dispatcherLabels } from "./labels.js";
+import { buildLabels, DISPATCHER_LABEL_KEYS, dispatcherLabels } from "./labels.js";
 import { type MacroName, type MacroValue, substituteMacros } from "./macros.js";
 import { substituteTemplates, templateValues } from "./template.js";
 import { translateCustomJob } from "./translate.js";
@@ -95,6 +95,8 @@ function bucketOf(uri: string): string {
   return GCS_URI_RE.exec(uri)?.[1] ?? "";
 }
 
+const SET_BY_MESSAGE = " (set by the message's resource_args)";
+
 const EXPERIMENT_RE = /^projects\/[^/]+\/locations\/[^/]+\/metadataStores\/[^/]+\/contexts\/[^/]+$/;
 
 /** Resolves one launch; throws invalid_config / invalid_message listing all issues. */
@@ -151,6 +153,21 @@ export function resolveLaunch(input: ResolveInput): ResolvedLaunch {
     }
   }
 
+  // Issues found on the resolved spec/run at a path the message's resource_args set (or
+  // at a related path that decides the same check) are the message's.
+  const overriddenAt = (path: string) =>
+    overridden.some((p) => path === p || path.startsWith(`${p}.`) || path.startsWith(`${p}[`));
+  const fromResolved = (issues: Issue[], related: string[] = []) => {
+    for (const issue of issues) {
+      const byMessage = [issue.path, ...related].some(overriddenAt);
+      found.push({
+        ...issue,
+        message: byMessage ? `${issue.message}${SET_BY_MESSAGE}` : issue.message,
+        fromMessage: byMessage,
+      });
+    }
+  };
+
   // 2. Template variables: the message's values, else the defaults.
   const tv = templateValues(config.template_variables, message.template_variables, [
     "message",
@@ -189,19 +206,7 @@ export function resolveLaunch(input: ResolveInput): ResolvedLaunch {
   const checkedRun = safeParseWithIssues(RunSchema, run, ["run"]);
   for (const checked of [checkedSpec, checkedRun]) {
     if (checked.ok) continue;
-    for (const issue of checked.issues) {
-      if (unresolved.has(issue.path)) continue;
-      const byMessage = overridden.some(
-        (p) => issue.path === p || issue.path.startsWith(`${p}.`) || issue.path.startsWith(`${p}[`),
-      );
-      found.push({
-        ...issue,
-        message: byMessage
-          ? `${issue.message} (set by the message's resource_args)`
-          : issue.message,
-        fromMessage: byMessage,
-      });
-    }
+    fromResolved(checked.issues.filter((issue) => !unresolved.has(issue.path)));
   }
   // Later checks read the typed values; on a half-resolved config they would only add noise.
   if (!checkedSpec.ok || !checkedRun.ok || found.length > 0) throw failure(queueName, found);
@@ -246,12 +251,15 @@ export function resolveLaunch(input: ResolveInput): ResolvedLaunch {
     r.service_account !== undefined &&
     s.service_account !== r.service_account
   ) {
-    fromConfig([
-      {
-        path: "run.service_account",
-        message: `differs from spec.service_account (${s.service_account}): set the service account in one place`,
-      },
-    ]);
+    fromResolved(
+      [
+        {
+          path: "run.service_account",
+          message: `differs from spec.service_account (${s.service_account}): set the service account in one place`,
+        },
+      ],
+      ["spec.service_account"],
+    );
   }
   const serviceAccount =
     r.service_account ??
@@ -259,13 +267,16 @@ export function resolveLaunch(input: ResolveInput): ResolvedLaunch {
     config.service_account ??
     defaults.defaultServiceAccount;
   if (serviceAccount === undefined || serviceAccount === "") {
-    fromConfig([
-      {
-        path: "run.service_account",
-        message:
-          "no service account: set run.service_account (or spec.service_account, or the queue's service_account), or DEFAULT_JOB_SERVICE_ACCOUNT for the dispatcher",
-      },
-    ]);
+    fromResolved(
+      [
+        {
+          path: "run.service_account",
+          message:
+            "no service account: set run.service_account (or spec.service_account, or the queue's service_account), or DEFAULT_JOB_SERVICE_ACCOUNT for the dispatcher",
+        },
+      ],
+      ["spec.service_account"],
+    );
   } else if (!SERVICE_ACCOUNT_RE.test(serviceAccount)) {
     fromConfig([
       {
@@ -280,7 +291,7 @@ export function resolveLaunch(input: ResolveInput): ResolvedLaunch {
     strategy: r.scheduling_strategy,
     timeoutSeconds: r.timeout,
   });
-  fromConfig(compute.issues);
+  fromResolved(compute.issues);
   warnings.push(...compute.warnings);
 
   if (r.max_wait_duration !== undefined && r.scheduling_strategy !== "FLEX_START") {
@@ -294,12 +305,15 @@ export function resolveLaunch(input: ResolveInput): ResolvedLaunch {
     );
   }
   if (r.reserved_ip_ranges?.length && r.network === undefined) {
-    fromConfig([
-      {
-        path: "run.reserved_ip_ranges",
-        message: "reserved IP ranges need a VPC network: set run.network too",
-      },
-    ]);
+    fromResolved(
+      [
+        {
+          path: "run.reserved_ip_ranges",
+          message: "reserved IP ranges need a VPC network: set run.network too",
+        },
+      ],
+      ["run.network"],
+    );
   }
 
   // Experiment and run: bare names become context resource names in the job's region.
@@ -309,7 +323,7 @@ export function resolveLaunch(input: ResolveInput): ResolvedLaunch {
   if (r.experiment !== undefined) {
     if (r.experiment.includes("/")) {
       if (!EXPERIMENT_RE.test(r.experiment)) {
-        fromConfig([
+        fromResolved([
           {
             path: "run.experiment",
             message:
@@ -324,12 +338,13 @@ export function resolveLaunch(input: ResolveInput): ResolvedLaunch {
   }
   if (r.experiment_run !== undefined) {
     if (r.experiment === undefined) {
-      fromConfig([
-        { path: "run.experiment_run", message: "an experiment run needs run.experiment too" },
-      ]);
+      fromResolved(
+        [{ path: "run.experiment_run", message: "an experiment run needs run.experiment too" }],
+        ["run.experiment"],
+      );
     } else if (r.experiment_run.includes("/")) {
       if (!EXPERIMENT_RE.test(r.experiment_run)) {
-        fromConfig([
+        fromResolved([
           {
             path: "run.experiment_run",
             message:
@@ -348,7 +363,7 @@ export function resolveLaunch(input: ResolveInput): ResolvedLaunch {
   let displayName: string;
   if (s.display_name !== undefined) {
     if ([...s.display_name].length > LIMITS.displayNameMax) {
-      fromConfig([
+      fromResolved([
         {
           path: "spec.display_name",
           message: `at most ${LIMITS.displayNameMax} characters, got ${[...s.display_name].length}`,
@@ -372,7 +387,17 @@ export function resolveLaunch(input: ResolveInput): ResolvedLaunch {
     s.labels,
     dispatcherLabels({ runId, queueName, entity, project: wandbProject, launchId }),
   );
-  fromConfig(labels.issues);
+  // Too many labels is the message's doing when the queue's own labels fit.
+  const queueLabelCount = isPlain(config.spec.labels) ? Object.keys(config.spec.labels).length : 0;
+  const labelsFit = queueLabelCount + DISPATCHER_LABEL_KEYS.length <= LIMITS.labelsMax;
+  const messageAddsLabels = overridden.some((p) => p.startsWith("spec.labels."));
+  for (const issue of labels.issues) {
+    if (issue.path === "spec.labels" && labelsFit && messageAddsLabels) {
+      fromMessage([{ ...issue, message: `${issue.message}${SET_BY_MESSAGE}` }]);
+    } else {
+      fromResolved([issue]);
+    }
+  }
 
   // The message's entry point and args replace every pool's command and args.
   if (message.entry_point !== undefined) {
@@ -410,14 +435,31 @@ export function resolveLaunch(input: ResolveInput): ResolvedLaunch {
       runConfig: message.run_config,
       job: message.job,
     });
-    const built = buildEnv(
-      queueEnv,
-      wandb,
-      message.env,
-      formatPath(["spec", "worker_pool_specs", i, section, "env"]),
-    );
-    for (const issue of built.issues)
-      (issue.path.startsWith("message.") ? fromMessage : fromConfig)([issue]);
+    const envPath = formatPath(["spec", "worker_pool_specs", i, section, "env"]);
+    const built = buildEnv(queueEnv, wandb, message.env, envPath);
+    // Too many variables is the message's doing when the queue's env and the W&B variables
+    // every launch gets fit: the message's env, name, author, job or run_config pushed it over.
+    const everyLaunch = wandbEnv({
+      baseUrl: defaults.wandbBaseUrl,
+      apiKey: defaults.wandbApiKey,
+      entity,
+      project: wandbProject,
+      runId,
+      queueName,
+      image,
+    }).length;
+    const queueEnvFits = queueEnv.length + everyLaunch <= LIMITS.envMax;
+    for (const issue of built.issues) {
+      if (issue.path.startsWith("message.")) fromMessage([issue]);
+      else if (issue.path === envPath && built.env.length > LIMITS.envMax && queueEnvFits) {
+        fromMessage([
+          {
+            ...issue,
+            message: `${issue.message}: the launch message's env and W&B variables push it over`,
+          },
+        ]);
+      } else fromResolved([issue]);
+    }
     envs.push(built.env);
   });
 

@@ -98,6 +98,106 @@ describe("resolve: resource_args overrides", () => {
   });
 });
 
+describe("resolve: issues found after validation on values from resource_args are the message's", () => {
+  const open = () => ({ ...baseQueue(), allow_resource_overrides: true });
+  const override = (body: Obj) => ({ ...baseMessage(), resource_args: { "gcp-vertex": body } });
+  const BY_MESSAGE = /\(set by the message's resource_args\)$/;
+
+  it("compute checks", () => {
+    const pools = [
+      {
+        machine_spec: {
+          machine_type: "n1-standard-4",
+          accelerator_type: "NVIDIA_TESLA_A100",
+          accelerator_count: 1,
+        },
+        container_spec: { image_uri: "gcr.io/p/i:1" },
+      },
+    ];
+    const err = caught(() => resolveRaw(open(), override({ spec: { worker_pool_specs: pools } })));
+    assert.equal(err.kind, "invalid_message");
+    assertIssue(err, "spec.worker_pool_specs[0].machine_spec.accelerator_type", BY_MESSAGE);
+  });
+  it("FLEX_START's timeout limit", () => {
+    const q = set(
+      set(open(), "spec.worker_pool_specs[0].machine_spec", {
+        machine_type: "g2-standard-8",
+        accelerator_type: "NVIDIA_L4",
+        accelerator_count: 1,
+      }),
+      "run.scheduling_strategy",
+      "FLEX_START",
+    );
+    const err = caught(() => resolveRaw(q, override({ run: { timeout: 8 * 86_400 } })));
+    assert.equal(err.kind, "invalid_message");
+    assertIssue(err, "run.timeout", BY_MESSAGE);
+  });
+  it("the display name", () => {
+    const err = caught(() =>
+      resolveRaw(open(), override({ spec: { display_name: "x".repeat(129) } })),
+    );
+    assert.equal(err.kind, "invalid_message");
+    assertIssue(err, "spec.display_name", /at most 128 characters.*\(set by the message's/);
+  });
+  it("labels, and too many labels when the queue's own fit", () => {
+    const bad = caught(() => resolveRaw(open(), override({ spec: { labels: { Team: "x" } } })));
+    assert.equal(bad.kind, "invalid_message");
+    assertIssue(bad, "spec.labels.Team", BY_MESSAGE);
+    const queueLabels = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`q${i}`, "x"]));
+    const more = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`m${i}`, "x"]));
+    const many = caught(() =>
+      resolveRaw(set(open(), "spec.labels", queueLabels), override({ spec: { labels: more } })),
+    );
+    assert.equal(many.kind, "invalid_message");
+    assertIssue(many, "spec.labels", /at most 58 labels.*\(set by the message's/);
+  });
+  it("service accounts that differ", () => {
+    const err = caught(() =>
+      resolveRaw(
+        open(),
+        override({ spec: { service_account: "other@acme-ml.iam.gserviceaccount.com" } }),
+      ),
+    );
+    assert.equal(err.kind, "invalid_message");
+    assertIssue(err, "run.service_account", /differs from spec\.service_account.*\(set by the/);
+  });
+  it("experiments and reserved IP ranges", () => {
+    const err = caught(() =>
+      resolveRaw(open(), override({ run: { experiment_run: "r1", reserved_ip_ranges: ["a"] } })),
+    );
+    assert.equal(err.kind, "invalid_message");
+    assertIssue(err, "run.experiment_run", BY_MESSAGE);
+    assertIssue(err, "run.reserved_ip_ranges", BY_MESSAGE);
+  });
+  it("env limits when the message's env pushes a container over 100", () => {
+    const env = Object.fromEntries(Array.from({ length: 92 }, (_, i) => [`V${i}`, "x"]));
+    const err = caught(() => resolveRaw(baseQueue(), { ...baseMessage(), env }));
+    assert.equal(err.kind, "invalid_message");
+    assertIssue(
+      err,
+      "spec.worker_pool_specs[0].container_spec.env",
+      /got 101 .*the launch message's env and W&B variables push it over/,
+    );
+  });
+  it("the queue's own env over 100 stays the queue's", () => {
+    const q = set(
+      baseQueue(),
+      "spec.worker_pool_specs[0].container_spec.env",
+      Array.from({ length: 95 }, (_, i) => ({ name: `Q${i}`, value: "x" })),
+    );
+    const err = caught(() => resolveRaw(q, baseMessage()));
+    assert.equal(err.kind, "invalid_config");
+    assert.ok(!/push it over|resource_args/.test(err.message), err.message);
+  });
+  it("a problem of the queue's own keeps the kind invalid_config; only the message's carries the note", () => {
+    const q = set(open(), "spec.labels", { Bad: "x" });
+    const err = caught(() => resolveRaw(q, override({ spec: { display_name: "x".repeat(129) } })));
+    assert.equal(err.kind, "invalid_config");
+    assertIssue(err, "spec.display_name", BY_MESSAGE);
+    assertIssue(err, "spec.labels.Bad", /breaks Google's label rules: [^(]*$/);
+  });
+});
+
 describe("resolve: template variables", () => {
   const templated = () => {
     const q: Obj = {
