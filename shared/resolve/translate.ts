@@ -94,7 +94,8 @@ function scheduling(run: Run): ProtoObject | undefined {
   if (run.restart_job_on_worker_restart) s.restartJobOnWorkerRestart = true;
   if (run.scheduling_strategy !== undefined) s.strategy = run.scheduling_strategy;
   if (run.disable_retries) s.disableRetries = true;
-  if (run.max_wait_duration) s.maxWaitDuration = duration(run.max_wait_duration);
+  // 0 is meaningful (custom_job.proto: wait indefinitely), so the key is sent whenever it is set.
+  if (run.max_wait_duration !== undefined) s.maxWaitDuration = duration(run.max_wait_duration);
   return Object.keys(s).length ? s : undefined;
 }
 

@@ -93,6 +93,17 @@ function everything(): Obj {
   return q;
 }
 
+/** FLEX_START with max_wait_duration: 0, which custom_job.proto says means wait indefinitely. */
+function flexStartWaitingForever(): Obj {
+  const q = set(baseQueue(), "spec.worker_pool_specs[0].machine_spec", {
+    machine_type: "g2-standard-8",
+    accelerator_type: "NVIDIA_L4",
+    accelerator_count: 1,
+  });
+  set(q, "run.scheduling_strategy", "FLEX_START");
+  return set(q, "run.max_wait_duration", 0);
+}
+
 describe("the request survives the client's protos", () => {
   const cases: Array<[string, () => Obj]> = [
     ["the seed's default config", baseQueue],
@@ -118,6 +129,7 @@ describe("the request survives the client's protos", () => {
           "FLEX_START",
         ),
     ],
+    ["FLEX_START with max_wait_duration 0 (wait indefinitely)", flexStartWaitingForever],
   ];
   for (const [title, queue] of cases) {
     it(`${title}: encode → decode gives back the same object`, () => {
@@ -227,5 +239,19 @@ describe("proto3 JSON for render", () => {
     );
     assert.ok(!JSON.stringify(json).includes("_spec"), "no snake_case key");
     assert.ok(!("webAccessUris" in json.customJob), "no output-only fields");
+  });
+  it('prints max_wait_duration 0 as "0s": it means wait indefinitely, not unset', () => {
+    const r = resolveRaw(flexStartWaitingForever(), baseMessage());
+    assert.deepEqual((r.customJob.jobSpec as { scheduling: Obj }).scheduling, {
+      strategy: "FLEX_START",
+      maxWaitDuration: { seconds: 0 },
+    });
+    const json = toProto3Json({ parent: r.parent, customJob: r.customJob }) as {
+      customJob: { jobSpec: { scheduling: Obj } };
+    };
+    assert.deepEqual(json.customJob.jobSpec.scheduling, {
+      strategy: "FLEX_START",
+      maxWaitDuration: "0s",
+    });
   });
 });
