@@ -202,6 +202,21 @@ export function checkWorkerPools(
       }
     }
 
+    // machine_resources.proto: partitions split one NVIDIA GPU; "accelerator_count should be set to 1".
+    if (ms.gpu_partition_size !== undefined) {
+      if (accelerator === undefined || !accelerator.startsWith("NVIDIA_")) {
+        issues.push({
+          path: at("machine_spec", "gpu_partition_size"),
+          message: `gpu_partition_size partitions an NVIDIA GPU: set an NVIDIA accelerator_type${accelerator ? `, not ${accelerator}` : ""}`,
+        });
+      } else if (count !== 1) {
+        issues.push({
+          path: at("machine_spec", "accelerator_count"),
+          message: `with gpu_partition_size, accelerator_count must be 1 (the GPU is split into partitions), got ${count}`,
+        });
+      }
+    }
+
     if (!found) {
       const hint = didYouMean(mt, allMachines);
       issues.push({

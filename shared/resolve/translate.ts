@@ -36,7 +36,15 @@ function machineSpec(ms: WorkerPoolSpec["machine_spec"]): ProtoObject {
     out.acceleratorType = ms.accelerator_type;
   }
   if (ms.accelerator_count) out.acceleratorCount = ms.accelerator_count;
+  if (ms.gpu_partition_size !== undefined) out.gpuPartitionSize = ms.gpu_partition_size;
   if (ms.tpu_topology !== undefined) out.tpuTopology = ms.tpu_topology;
+  const ra = ms.reservation_affinity;
+  if (ra !== undefined) {
+    const r: ProtoObject = { reservationAffinityType: ra.reservation_affinity_type };
+    if (ra.key !== undefined) r.key = ra.key;
+    if (ra.values?.length) r.values = [...ra.values];
+    out.reservationAffinity = r;
+  }
   return out;
 }
 

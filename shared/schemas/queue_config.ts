@@ -10,7 +10,11 @@ import { z } from "zod";
 import { DispatchError, formatPath, type Issue, issuesError } from "../errors.js";
 import { checkTemplateValue, templateRefs } from "../resolve/template.js";
 import { ENV_NAME_RE, SECRET_ENV_NAMES, TEMPLATE_NAME_RE } from "./message.js";
-import { SCHEDULING_STRATEGIES } from "./vertex_enums.js";
+import {
+  RESERVATION_AFFINITY_TYPES,
+  RESERVATION_NAME_KEY,
+  SCHEDULING_STRATEGIES,
+} from "./vertex_enums.js";
 import { evenWithOtherIssues, safeParseWithIssues } from "./zod_issues.js";
 
 /** `gs://bucket[/path]`, bucket names per Cloud Storage rules (3-63 chars, lowercase). */
@@ -59,6 +63,55 @@ const EnvVarSchema = z.strictObject({
   }),
 });
 
+/** A Compute Engine reservation's full resource name (reservation_affinity.proto). */
+export const RESERVATION_RE = /^projects\/[^/]+\/zones\/[^/]+\/reservations\/[^/]+$/;
+
+// reservation_affinity.proto: the type is required; SPECIFIC_RESERVATION names the
+// reservation with key compute.googleapis.com/reservation-name and its full resource
+// name(s) as values; the other types take neither.
+const ReservationAffinitySchema = z
+  .strictObject({
+    reservation_affinity_type: z.enum(RESERVATION_AFFINITY_TYPES),
+    key: z.string().min(1).optional(),
+    values: z
+      .array(
+        z.string().regex(RESERVATION_RE, {
+          error:
+            "expected a reservation's full resource name: projects/PROJECT/zones/ZONE/reservations/NAME",
+        }),
+      )
+      .optional(),
+  })
+  .superRefine((ra, ctx) => {
+    if (ra.reservation_affinity_type === "SPECIFIC_RESERVATION") {
+      if (ra.key !== RESERVATION_NAME_KEY) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["key"],
+          message: `SPECIFIC_RESERVATION needs key: ${RESERVATION_NAME_KEY}${ra.key === undefined ? "" : `, got ${JSON.stringify(ra.key)}`}`,
+        });
+      }
+      if (!ra.values?.length) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["values"],
+          message:
+            "SPECIFIC_RESERVATION needs values: the reservation's full resource name, projects/PROJECT/zones/ZONE/reservations/NAME",
+        });
+      }
+    } else if (
+      (ra.reservation_affinity_type === "NO_RESERVATION" ||
+        ra.reservation_affinity_type === "ANY_RESERVATION") &&
+      (ra.key !== undefined || ra.values !== undefined)
+    ) {
+      ctx.addIssue({
+        code: "custom",
+        path: [ra.key !== undefined ? "key" : "values"],
+        message: `key and values name a reservation for SPECIFIC_RESERVATION only; remove them for ${ra.reservation_affinity_type}`,
+      });
+    }
+  }, evenWithOtherIssues);
+
 const MachineSpecSchema = z.strictObject({
   machine_type: z.string().min(1),
   // Names are checked against the explicit enum list (with did-you-mean) in compute.ts.
@@ -68,6 +121,14 @@ const MachineSpecSchema = z.strictObject({
     .string()
     .regex(/^\d+x\d+(x\d+)?$/, { error: 'expected a TPU topology such as "2x2" or "2x2x1"' })
     .optional(),
+  // NVIDIA multi-instance GPU partitions (machine_resources.proto); needs accelerator_count 1 (compute.ts).
+  gpu_partition_size: z
+    .string()
+    .regex(/^\d+g\.\d+gb$/, {
+      error: 'expected an NVIDIA GPU partition size such as "1g.10gb"',
+    })
+    .optional(),
+  reservation_affinity: ReservationAffinitySchema.optional(),
 });
 
 const DiskSpecSchema = z.strictObject({

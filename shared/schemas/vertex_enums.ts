@@ -1,6 +1,7 @@
 // The v1 proto enum names the product sends, kept small and explicit here so that no
-// code path loads the 4 MB protos.json to validate a name. test/unit/proto_enums.test.ts
-// checks these lists against the protos shipped in @google-cloud/aiplatform.
+// code path loads the 4 MB protos.json to validate a name. test/unit/proto_roundtrip.test.ts
+// ("the enum lists in code match the shipped protos") checks these lists against the
+// protos shipped in @google-cloud/aiplatform.
 
 /** google.cloud.aiplatform.v1.AcceleratorType (accelerator_type.proto), every value. */
 export const ACCELERATOR_TYPES = [
@@ -39,3 +40,22 @@ export const SCHEDULING_STRATEGY_ENUM = [
 /** The strategies a queue may ask for (SPEC §3); ON_DEMAND and LOW_COST are deprecated in the proto. */
 export const SCHEDULING_STRATEGIES = ["STANDARD", "SPOT", "FLEX_START"] as const;
 export type SchedulingStrategy = (typeof SCHEDULING_STRATEGIES)[number];
+
+/** google.cloud.aiplatform.v1.ReservationAffinity.Type (reservation_affinity.proto), every value. */
+export const RESERVATION_AFFINITY_TYPE_ENUM = [
+  "TYPE_UNSPECIFIED",
+  "NO_RESERVATION",
+  "ANY_RESERVATION",
+  "SPECIFIC_RESERVATION",
+] as const;
+
+/** The reservation affinity types a queue may ask for; the proto says TYPE_UNSPECIFIED "should not be used". */
+export const RESERVATION_AFFINITY_TYPES = [
+  "NO_RESERVATION",
+  "ANY_RESERVATION",
+  "SPECIFIC_RESERVATION",
+] as const;
+export type ReservationAffinityType = (typeof RESERVATION_AFFINITY_TYPES)[number];
+
+/** The `key` that targets a SPECIFIC_RESERVATION by name (reservation_affinity.proto). */
+export const RESERVATION_NAME_KEY = "compute.googleapis.com/reservation-name";

@@ -148,6 +148,7 @@ export function errorMap(iss: z.core.$ZodRawIssue): string | undefined {
     }
     case "invalid_value": {
       const allowed = iss.values.map((v) => String(v));
+      if (iss.input === undefined) return `required: expected one of ${allowed.join(", ")}`;
       if (typeof iss.input === "string") return unknownValueMessage("value", iss.input, allowed);
       return `expected one of ${allowed.join(", ")}, got ${describe(iss.input)}`;
     }

@@ -10,6 +10,8 @@ import type * as protobuf from "protobufjs";
 import { toProto3Json } from "../../shared/resolve/proto_json.js";
 import {
   ACCELERATOR_TYPES,
+  RESERVATION_AFFINITY_TYPE_ENUM,
+  RESERVATION_AFFINITY_TYPES,
   SCHEDULING_STRATEGIES,
   SCHEDULING_STRATEGY_ENUM,
 } from "../../shared/schemas/vertex_enums.js";
@@ -130,6 +132,33 @@ describe("the request survives the client's protos", () => {
         ),
     ],
     ["FLEX_START with max_wait_duration 0 (wait indefinitely)", flexStartWaitingForever],
+    [
+      "reservations and a GPU partition",
+      () =>
+        set(baseQueue(), "spec.worker_pool_specs", [
+          {
+            machine_spec: {
+              machine_type: "a2-highgpu-1g",
+              accelerator_type: "NVIDIA_TESLA_A100",
+              accelerator_count: 1,
+              gpu_partition_size: "1g.5gb",
+              reservation_affinity: {
+                reservation_affinity_type: "SPECIFIC_RESERVATION",
+                key: "compute.googleapis.com/reservation-name",
+                values: ["projects/acme-ml/zones/us-central1-a/reservations/a100"],
+              },
+            },
+            container_spec: { image_uri: "${image_uri}" },
+          },
+          {
+            machine_spec: {
+              machine_type: "n1-standard-4",
+              reservation_affinity: { reservation_affinity_type: "ANY_RESERVATION" },
+            },
+            container_spec: { image_uri: "${image_uri}" },
+          },
+        ]),
+    ],
   ];
   for (const [title, queue] of cases) {
     it(`${title}: encode → decode gives back the same object`, () => {
@@ -200,6 +229,43 @@ describe("the request survives the client's protos", () => {
   });
 });
 
+describe("machine_spec's reservation affinity and GPU partition reach the proto", () => {
+  it("by their camelCase names, the type by name", () => {
+    const q = set(baseQueue(), "spec.worker_pool_specs[0].machine_spec", {
+      machine_type: "a2-highgpu-1g",
+      accelerator_type: "NVIDIA_TESLA_A100",
+      accelerator_count: 1,
+      gpu_partition_size: "1g.5gb",
+      reservation_affinity: {
+        reservation_affinity_type: "SPECIFIC_RESERVATION",
+        key: "compute.googleapis.com/reservation-name",
+        values: ["projects/acme-ml/zones/us-central1-a/reservations/a100"],
+      },
+    });
+    const r = resolveRaw(q, baseMessage());
+    const request = { parent: r.parent, customJob: r.customJob };
+    const numeric = Request.toObject(
+      Request.decode(Request.encode(Request.fromObject(request)).finish()),
+      { enums: Number },
+    ) as { customJob: { jobSpec: { workerPoolSpecs: Array<{ machineSpec: Obj }> } } };
+    const ms = numeric.customJob.jobSpec.workerPoolSpecs[0]?.machineSpec as Obj;
+    assert.equal(ms.gpuPartitionSize, "1g.5gb");
+    assert.deepEqual(ms.reservationAffinity, {
+      reservationAffinityType: 3,
+      key: "compute.googleapis.com/reservation-name",
+      values: ["projects/acme-ml/zones/us-central1-a/reservations/a100"],
+    });
+    const json = toProto3Json(request) as {
+      customJob: { jobSpec: { workerPoolSpecs: Array<{ machineSpec: Obj }> } };
+    };
+    const pool = json.customJob.jobSpec.workerPoolSpecs[0] as { machineSpec: Obj };
+    assert.equal(
+      (pool.machineSpec.reservationAffinity as Obj).reservationAffinityType,
+      "SPECIFIC_RESERVATION",
+    );
+  });
+});
+
 describe("the enum lists in code match the shipped protos", () => {
   const names = (path: string) => Object.keys(root.lookupEnum(path).values);
   it("AcceleratorType", () => {
@@ -214,6 +280,31 @@ describe("the enum lists in code match the shipped protos", () => {
       names("google.cloud.aiplatform.v1.Scheduling.Strategy").sort(),
     );
     for (const s of SCHEDULING_STRATEGIES) assert.ok(SCHEDULING_STRATEGY_ENUM.includes(s), s);
+  });
+  it("ReservationAffinity.Type", () => {
+    assert.deepEqual(
+      [...RESERVATION_AFFINITY_TYPE_ENUM].sort(),
+      names("google.cloud.aiplatform.v1.ReservationAffinity.Type").sort(),
+    );
+    for (const t of RESERVATION_AFFINITY_TYPES)
+      assert.ok(RESERVATION_AFFINITY_TYPE_ENUM.includes(t), t);
+  });
+  it("the MachineSpec and ReservationAffinity fields the translation writes exist", () => {
+    const fields = (path: string) => Object.keys(root.lookupType(path).fields);
+    for (const f of [
+      "machineType",
+      "acceleratorType",
+      "acceleratorCount",
+      "gpuPartitionSize",
+      "tpuTopology",
+      "reservationAffinity",
+    ])
+      assert.ok(fields("google.cloud.aiplatform.v1.MachineSpec").includes(f), f);
+    assert.deepEqual(fields("google.cloud.aiplatform.v1.ReservationAffinity").sort(), [
+      "key",
+      "reservationAffinityType",
+      "values",
+    ]);
   });
 });
 

@@ -359,3 +359,48 @@ describe("compute: valid combinations, and warnings where the data is uncertain"
     assertWarning(r.warnings, /the first pool is the chief/);
   });
 });
+
+describe("compute: gpu_partition_size", () => {
+  const pool = (ms: Record<string, unknown>) =>
+    set(baseQueue(), "spec.worker_pool_specs[0].machine_spec", {
+      machine_type: "n1-standard-8",
+      gpu_partition_size: "1g.10gb",
+      ...ms,
+    });
+  it("needs an NVIDIA accelerator and accelerator_count 1", () => {
+    assertIssue(
+      caught(() => resolveRaw(pool({}), baseMessage())),
+      "spec.worker_pool_specs[0].machine_spec.gpu_partition_size",
+      /set an NVIDIA accelerator_type/,
+    );
+    assertIssue(
+      caught(() =>
+        resolveRaw(
+          pool({
+            machine_type: "a2-highgpu-2g",
+            accelerator_type: "NVIDIA_TESLA_A100",
+            accelerator_count: 2,
+          }),
+          baseMessage(),
+        ),
+      ),
+      "spec.worker_pool_specs[0].machine_spec.accelerator_count",
+      /with gpu_partition_size, accelerator_count must be 1/,
+    );
+  });
+  it("is sent as gpuPartitionSize", () => {
+    const r = resolveRaw(
+      pool({
+        machine_type: "a2-highgpu-1g",
+        accelerator_type: "NVIDIA_TESLA_A100",
+        accelerator_count: 1,
+      }),
+      baseMessage(),
+    );
+    const ms = (
+      (r.customJob.jobSpec as { workerPoolSpecs: Array<Record<string, unknown>> })
+        .workerPoolSpecs[0] as { machineSpec: Record<string, unknown> }
+    ).machineSpec;
+    assert.equal(ms.gpuPartitionSize, "1g.10gb");
+  });
+});

@@ -413,3 +413,111 @@ describe("queue config files", () => {
     assert.match(err.issues[0]?.message ?? "", /empty/);
   });
 });
+
+describe("queue config: machine_spec.reservation_affinity and gpu_partition_size", () => {
+  const withMachine = (ms: Record<string, unknown>) =>
+    set(baseQueue(), "spec.worker_pool_specs[0].machine_spec", {
+      machine_type: "a2-highgpu-1g",
+      accelerator_type: "NVIDIA_TESLA_A100",
+      accelerator_count: 1,
+      ...ms,
+    });
+  const at = "spec.worker_pool_specs[0].machine_spec.reservation_affinity";
+  const NAME = "projects/acme-ml/zones/us-central1-a/reservations/a100-pool";
+
+  it("accepts the three reservation types and a partition size", () => {
+    for (const ra of [
+      { reservation_affinity_type: "NO_RESERVATION" },
+      { reservation_affinity_type: "ANY_RESERVATION" },
+      {
+        reservation_affinity_type: "SPECIFIC_RESERVATION",
+        key: "compute.googleapis.com/reservation-name",
+        values: [NAME],
+      },
+    ]) {
+      parseQueueConfig(
+        withMachine({ reservation_affinity: ra, gpu_partition_size: "1g.5gb" }),
+        "q",
+      );
+    }
+  });
+  it("SPECIFIC_RESERVATION needs the reservation-name key and full resource names", () => {
+    const none = caught(() =>
+      parseQueueConfig(
+        withMachine({
+          reservation_affinity: { reservation_affinity_type: "SPECIFIC_RESERVATION" },
+        }),
+        "q",
+      ),
+    );
+    assertIssue(none, `${at}.key`, /needs key: compute\.googleapis\.com\/reservation-name/);
+    assertIssue(none, `${at}.values`, /needs values: .*projects\/PROJECT\/zones\/ZONE/);
+    const wrong = caught(() =>
+      parseQueueConfig(
+        withMachine({
+          reservation_affinity: {
+            reservation_affinity_type: "SPECIFIC_RESERVATION",
+            key: "reservation",
+            values: ["a100-pool"],
+          },
+        }),
+        "q",
+      ),
+    );
+    assertIssue(wrong, `${at}.key`, /got "reservation"/);
+    assertIssue(wrong, `${at}.values[0]`, /full resource name/);
+  });
+  it("NO_RESERVATION and ANY_RESERVATION take no key or values", () => {
+    const err = caught(() =>
+      parseQueueConfig(
+        withMachine({
+          reservation_affinity: { reservation_affinity_type: "ANY_RESERVATION", values: [NAME] },
+        }),
+        "q",
+      ),
+    );
+    assertIssue(err, `${at}.values`, /SPECIFIC_RESERVATION only/);
+  });
+  it("the type is required and checked by name, TYPE_UNSPECIFIED refused", () => {
+    assertIssue(
+      caught(() => parseQueueConfig(withMachine({ reservation_affinity: {} }), "q")),
+      `${at}.reservation_affinity_type`,
+      /required/,
+    );
+    assertIssue(
+      caught(() =>
+        parseQueueConfig(
+          withMachine({ reservation_affinity: { reservation_affinity_type: "ANY" } }),
+          "q",
+        ),
+      ),
+      `${at}.reservation_affinity_type`,
+      /ANY_RESERVATION/,
+    );
+    caught(() =>
+      parseQueueConfig(
+        withMachine({ reservation_affinity: { reservation_affinity_type: "TYPE_UNSPECIFIED" } }),
+        "q",
+      ),
+    );
+    assertIssue(
+      caught(() =>
+        parseQueueConfig(
+          withMachine({
+            reservation_affinity: { reservation_affinity_type: "ANY_RESERVATION", zone: "x" },
+          }),
+          "q",
+        ),
+      ),
+      `${at}.zone`,
+      /unknown key|did you mean|allowed/i,
+    );
+  });
+  it("a partition size looks like 1g.10gb", () => {
+    assertIssue(
+      caught(() => parseQueueConfig(withMachine({ gpu_partition_size: "10gb" }), "q")),
+      "spec.worker_pool_specs[0].machine_spec.gpu_partition_size",
+      /such as "1g\.10gb"/,
+    );
+  });
+});
