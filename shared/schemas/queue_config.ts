@@ -15,7 +15,12 @@ import {
   RESERVATION_NAME_KEY,
   SCHEDULING_STRATEGIES,
 } from "./vertex_enums.js";
-import { evenWithOtherIssues, safeParseWithIssues } from "./zod_issues.js";
+import {
+  childSchema,
+  evenWithOtherIssues,
+  safeParseWithIssues,
+  unwrapSchema,
+} from "./zod_issues.js";
 
 /** `gs://bucket[/path]`, bucket names per Cloud Storage rules (3-63 chars, lowercase). */
 export const GCS_URI_RE = /^gs:\/\/([a-z0-9][a-z0-9._-]{1,61}[a-z0-9])(\/.*)?$/;
@@ -395,8 +400,49 @@ function sectionIssues(
   return issues;
 }
 
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === "object" && !Array.isArray(v);
+
+/**
+ * A YAML key written with nothing after it (`run:`, `disk_spec:`, `labels:`) is null.
+ * Where the key is optional and holds an object, a map or a list, null can only mean
+ * "none", so it is dropped (the default then applies: `run` becomes `{}`). Required
+ * keys and scalars keep their null and are reported as errors.
+ */
+function dropEmptySections(data: unknown, schema: z.ZodType | undefined): unknown {
+  if (Array.isArray(data)) {
+    return data.map((item, i) => dropEmptySections(item, schema && childSchema(schema, i)));
+  }
+  if (!isPlainObject(data)) return data;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(data)) {
+    const child = schema && childSchema(schema, key);
+    if (value === null && child && isOptionalContainer(child)) continue;
+    out[key] = dropEmptySections(value, child);
+  }
+  return out;
+}
+
+function isOptionalContainer(schema: z.ZodType): boolean {
+  if (!(schema instanceof z.ZodOptional || schema instanceof z.ZodDefault)) return false;
+  const inner = unwrapSchema(schema);
+  return (
+    inner instanceof z.ZodObject || inner instanceof z.ZodRecord || inner instanceof z.ZodArray
+  );
+}
+
+/** `dropEmptySections` over the whole file: the dispatcher keys, then spec and run by their own schemas. */
+function withoutEmptySections(raw: unknown): unknown {
+  if (!isPlainObject(raw)) return raw;
+  const top = dropEmptySections(raw, QueueConfigSchema) as Record<string, unknown>;
+  if (isPlainObject(top.spec)) top.spec = dropEmptySections(top.spec, SpecSchema);
+  if (isPlainObject(top.run)) top.run = dropEmptySections(top.run, RunSchema);
+  return top;
+}
+
 /** Validates a decoded queue config; throws invalid_config listing every problem with its path. */
-export function parseQueueConfig(raw: unknown, queueName: string): QueueConfig {
+export function parseQueueConfig(input: unknown, queueName: string): QueueConfig {
+  const raw = withoutEmptySections(input);
   const result = safeParseWithIssues(QueueConfigSchema, raw);
   if (!result.ok) {
     // Also check spec/run when they are objects, so every problem is listed at once.

@@ -521,3 +521,63 @@ describe("queue config: machine_spec.reservation_affinity and gpu_partition_size
     );
   });
 });
+
+describe("queue config: empty YAML sections", () => {
+  it("an empty run: (null) is {}", () => {
+    const text = `spec:
+  worker_pool_specs:
+    - machine_spec:
+        machine_type: n1-standard-4
+      container_spec:
+        image_uri: \${image_uri}
+  staging_bucket: gs://my-staging-bucket
+run:
+`;
+    const c = parseQueueConfigText(text, "q.yaml", "q");
+    assert.deepEqual(c.run, {});
+  });
+  it("empty optional objects, maps and lists inside spec are left out; template_variables: is {}", () => {
+    const q = baseQueue();
+    set(q, "spec.labels", null);
+    set(q, "spec.worker_pool_specs[0].disk_spec", null);
+    set(q, "spec.worker_pool_specs[0].nfs_mounts", null);
+    set(q, "spec.worker_pool_specs[0].container_spec.env", null);
+    set(q, "spec.worker_pool_specs[0].container_spec.args", null);
+    set(q, "spec.worker_pool_specs[0].python_package_spec", null);
+    set(q, "run.reserved_ip_ranges", null);
+    q.template_variables = null;
+    const c = parseQueueConfig(q, "q");
+    assert.deepEqual(c.template_variables, {});
+    assert.equal("labels" in c.spec, false);
+    assert.deepEqual(c.spec.worker_pool_specs, [
+      {
+        machine_spec: {
+          machine_type: "n1-standard-4",
+          accelerator_type: "ACCELERATOR_TYPE_UNSPECIFIED",
+          accelerator_count: 0,
+        },
+        replica_count: 1,
+        container_spec: { image_uri: "${image_uri}" },
+      },
+    ]);
+  });
+  it("an empty required section, spec:, or an empty scalar is still an error", () => {
+    assertIssue(
+      caught(() =>
+        parseQueueConfig(set(baseQueue(), "spec.worker_pool_specs[0].machine_spec", null), "q"),
+      ),
+      "spec.worker_pool_specs[0].machine_spec",
+      /expected an object/,
+    );
+    assertIssue(
+      caught(() => parseQueueConfig({ ...baseQueue(), spec: null }, "q")),
+      "spec",
+      /expected/,
+    );
+    assertIssue(
+      caught(() => parseQueueConfig(set(baseQueue(), "run.timeout", null), "q")),
+      "run.timeout",
+      /whole number of seconds/,
+    );
+  });
+});
