@@ -85,9 +85,12 @@ export function deepMerge(base: Plain, patch: Plain): Plain {
   return out;
 }
 
-/** Paths of the leaves (non-object values) of a patch. */
+/**
+ * Paths of the leaves (non-object values) of a patch. An empty object overrides nothing
+ * (merged, it changes no value), so it has no leaves.
+ */
 function leafPaths(value: unknown, path: string[] = []): string[][] {
-  if (!isPlain(value) || Object.keys(value).length === 0) return [path];
+  if (!isPlain(value)) return [path];
   return Object.entries(value).flatMap(([k, v]) => leafPaths(v, [...path, k]));
 }
 
@@ -133,23 +136,32 @@ export function resolveLaunch(input: ResolveInput): ResolvedLaunch {
   const overrideKey = message.resource_args?.["gcp-vertex"] !== undefined ? "gcp-vertex" : "vertex";
   const override = message.resource_args?.[overrideKey];
   const overridden: string[] = [];
+  // Config paths of unknown keys already reported at their message path (not again at the config path).
+  const unknownInOverride = new Set<string>();
+  const overrideLeaves = override
+    ? leafPaths(Object.fromEntries(Object.entries(override).filter(([, v]) => v !== undefined)))
+    : [];
   if (override && (override.spec !== undefined || override.run !== undefined)) {
     const base = ["message", "resource_args", overrideKey];
+    const messagePrefix = `${formatPath(base)}.`;
     if (!config.allow_resource_overrides) {
+      // Only what would change a value is refused: empty objects override nothing.
       fromMessage(
-        leafPaths(override).map((leaf) => ({
+        overrideLeaves.map((leaf) => ({
           path: formatPath([...base, ...leaf]),
           message: `queue "${queueName}" does not allow resource overrides: remove this field from resource_args, or set allow_resource_overrides: true in the queue config`,
         })),
       );
     } else {
-      fromMessage([
+      const unknown = [
         ...unknownKeyIssues(SpecSchema, override.spec ?? {}, [...base, "spec"]),
         ...unknownKeyIssues(RunSchema, override.run ?? {}, [...base, "run"]),
-      ]);
+      ];
+      fromMessage(unknown);
+      for (const issue of unknown) unknownInOverride.add(issue.path.slice(messagePrefix.length));
       spec = deepMerge(spec, override.spec ?? {});
       run = deepMerge(run, override.run ?? {});
-      overridden.push(...leafPaths(override).map((leaf) => formatPath(leaf)));
+      overridden.push(...overrideLeaves.map((leaf) => formatPath(leaf)));
     }
   }
 
@@ -206,7 +218,11 @@ export function resolveLaunch(input: ResolveInput): ResolvedLaunch {
   const checkedRun = safeParseWithIssues(RunSchema, run, ["run"]);
   for (const checked of [checkedSpec, checkedRun]) {
     if (checked.ok) continue;
-    fromResolved(checked.issues.filter((issue) => !unresolved.has(issue.path)));
+    fromResolved(
+      checked.issues.filter(
+        (issue) => !unresolved.has(issue.path) && !unknownInOverride.has(issue.path),
+      ),
+    );
   }
   // Later checks read the typed values; on a half-resolved config they would only add noise.
   if (!checkedSpec.ok || !checkedRun.ok || found.length > 0) throw failure(queueName, found);

@@ -42,6 +42,8 @@ describe("resolve: resource_args overrides", () => {
   });
   it("empty overrides are fine on any queue", () => {
     resolveRaw(baseQueue(), override({}));
+    resolveRaw(baseQueue(), override({ spec: {} }));
+    resolveRaw(baseQueue(), override({ spec: {}, run: {} }, "vertex"));
   });
   it("deep-merge over the queue config when allowed (key gcp-vertex)", () => {
     const r = resolveRaw(
@@ -85,6 +87,25 @@ describe("resolve: resource_args overrides", () => {
       err,
       "message.resource_args.gcp-vertex.spec.workerPoolSpecs",
       /write "worker_pool_specs"/,
+    );
+  });
+  it("an unknown key in an override is reported once, at the message's path", () => {
+    const pools = [
+      {
+        machine_spec: { machine_type: "n1-standard-4", gpus: 1 },
+        container_spec: { image_uri: "gcr.io/p/i:1" },
+      },
+    ];
+    const err = caught(() =>
+      resolveRaw(open(), override({ run: { timout: 5 }, spec: { worker_pool_specs: pools } })),
+    );
+    assert.equal(err.kind, "invalid_message");
+    assert.deepEqual(
+      err.issues.map((i) => i.path),
+      [
+        "message.resource_args.gcp-vertex.spec.worker_pool_specs[0].machine_spec.gpus",
+        "message.resource_args.gcp-vertex.run.timout",
+      ],
     );
   });
   it("a bad value from an override says it came from the message", () => {
