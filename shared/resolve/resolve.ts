@@ -21,7 +21,7 @@ import { buildEnv, type EnvVar, wandbEnv } from "./env.js";
 import { launchIdFor, runIdFor } from "./ids.js";
 import { buildLabels, DISPATCHER_LABEL_KEYS, dispatcherLabels } from "./labels.js";
 import { type MacroName, type MacroValue, substituteMacros } from "./macros.js";
-import { substituteTemplates, templateValues } from "./template.js";
+import { substituteTemplates, templateNote, templateValues } from "./template.js";
 import { translateCustomJob } from "./translate.js";
 
 export interface ResolveDefaults {
@@ -169,14 +169,12 @@ export function resolveLaunch(input: ResolveInput): ResolvedLaunch {
   // at a related path that decides the same check) are the message's.
   const overriddenAt = (path: string) =>
     overridden.some((p) => path === p || path.startsWith(`${p}.`) || path.startsWith(`${p}[`));
+  // Issues at a path a template variable filled name the variable.
   const fromResolved = (issues: Issue[], related: string[] = []) => {
     for (const issue of issues) {
       const byMessage = [issue.path, ...related].some(overriddenAt);
-      found.push({
-        ...issue,
-        message: byMessage ? `${issue.message}${SET_BY_MESSAGE}` : issue.message,
-        fromMessage: byMessage,
-      });
+      const note = `${templateNote(tv.context, issue.path)}${byMessage ? SET_BY_MESSAGE : ""}`;
+      found.push({ ...issue, message: `${issue.message}${note}`, fromMessage: byMessage });
     }
   };
 

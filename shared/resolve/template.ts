@@ -107,7 +107,15 @@ export function templateValues(
     }
   }
   return {
-    context: { defs, values, invalid, valuePrefix, reported: new Set(), unresolved: new Set() },
+    context: {
+      defs,
+      values,
+      invalid,
+      valuePrefix,
+      reported: new Set(),
+      unresolved: new Set(),
+      filled: new Map(),
+    },
     issues,
   };
 }
@@ -124,6 +132,15 @@ export interface TemplateContext {
   reported: Set<string>;
   /** Config paths left with an unresolved reference (already reported; validation skips them). */
   unresolved: Set<string>;
+  /** Config paths whose value a variable filled (whole or interpolated) → the variables' names. */
+  filled: Map<string, string[]>;
+}
+
+/** " (from template variable x)" for an issue at a path a variable filled, else "". */
+export function templateNote(ctx: TemplateContext, path: string): string {
+  const names = ctx.filled.get(path);
+  if (!names?.length) return "";
+  return ` (from template variable${names.length > 1 ? "s" : ""} ${names.join(", ")})`;
 }
 
 /**
@@ -165,7 +182,10 @@ export function substituteTemplates(
       if (value === undefined) return missing(name) ?? data;
       const kind = scalarKind(schema);
       if (kind === "number") {
-        if (typeof value === "number") return value;
+        if (typeof value === "number") {
+          ctx.filled.set(formatPath(path), [name]);
+          return value;
+        }
         ctx.unresolved.add(formatPath(path));
         issues.push({
           path: formatPath(path),
@@ -173,16 +193,21 @@ export function substituteTemplates(
         });
         return data;
       }
+      ctx.filled.set(formatPath(path), [name]);
       return String(value);
     }
-    return data.replace(TEMPLATE_REF_RE, (ref, name: string) => {
+    const used: string[] = [];
+    const out = data.replace(TEMPLATE_REF_RE, (ref, name: string) => {
       const value = values.get(name);
       if (value === undefined) {
         missing(name);
         return ref;
       }
+      if (!used.includes(name)) used.push(name);
       return String(value);
     });
+    if (used.length) ctx.filled.set(formatPath(path), used);
+    return out;
   }
   if (Array.isArray(data)) {
     return data.map((item, i) =>

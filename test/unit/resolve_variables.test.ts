@@ -256,6 +256,26 @@ describe("resolve: template variables", () => {
     });
     assert.deepEqual(container(r).args, ["4", "--lr=0.5", "4"]);
   });
+  it("an error in a value a variable filled names the variable", () => {
+    const q = set(templated(), "run.timeout", "{{lr}}");
+    assertIssue(
+      caught(() => resolveRaw(q, msg({ lr: 1.5 }))),
+      "run.timeout",
+      /whole number of seconds, e.g. 3600 \(from template variable lr\)$/,
+    );
+    // Interpolated into a longer string, and in the checks after validation.
+    const bucket = set(templated(), "spec.staging_bucket", "gs://{{tag}}");
+    assertIssue(
+      caught(() => resolveRaw(bucket, msg({ lr: 1, tag: "Not_A_Bucket" }))),
+      "spec.staging_bucket",
+      /Cloud Storage URI.*\(from template variable tag\)$/,
+    );
+    assertIssue(
+      caught(() => resolveRaw(templated(), msg({ lr: 1, gpus: 3 }))),
+      "spec.worker_pool_specs[0].machine_spec.accelerator_count",
+      /\(from template variable gpus\)$/,
+    );
+  });
   it("defaults fill what the message leaves out", () => {
     const r = resolveRaw(templated(), msg({ lr: 1 }));
     assert.equal((pool0(r).machineSpec as Obj).acceleratorCount, 1);
