@@ -100,6 +100,15 @@ export async function render(argv: string[], env: Env): Promise<number> {
       defaultServiceAccount: values["service-account"] ?? env.DEFAULT_JOB_SERVICE_ACCOUNT,
       wandbBaseUrl: env.WANDB_BASE_URL,
       wandbApiKey: env.WANDB_API_KEY ? REDACTED : undefined,
+      // Errors about a default name where it came from: the flag, else the variable.
+      sources: {
+        project: values.project !== undefined ? "--project" : "GOOGLE_CLOUD_PROJECT",
+        region: values.region !== undefined ? "--region" : "VERTEX_REGION",
+        defaultServiceAccount:
+          values["service-account"] !== undefined
+            ? "--service-account"
+            : "DEFAULT_JOB_SERVICE_ACCOUNT",
+      },
     },
   });
   const request = toProto3Json({ parent: resolved.parent, customJob: resolved.customJob });

@@ -35,6 +35,11 @@ export interface ResolveDefaults {
   wandbBaseUrl?: string;
   /** `$WANDB_API_KEY`, the dispatcher's own secret; injected as WANDB_API_KEY, never printed in errors. */
   wandbApiKey?: string;
+  /**
+   * Where each default came from, for error messages: the dispatcher's variable names
+   * unless given (`vertex-dispatch render` passes e.g. "--project" for a flag).
+   */
+  sources?: { project?: string; region?: string; defaultServiceAccount?: string };
 }
 
 export interface ResolvedLaunch {
@@ -241,7 +246,7 @@ export function resolveLaunch(input: ResolveInput): ResolvedLaunch {
     fromConfig([
       {
         path: "project",
-        message: `the default project "${project}" (GOOGLE_CLOUD_PROJECT) is not a GCP project id`,
+        message: `the default project "${project}" (${defaults.sources?.project ?? "GOOGLE_CLOUD_PROJECT"}) is not a GCP project id`,
       },
     ]);
   }
@@ -256,7 +261,12 @@ export function resolveLaunch(input: ResolveInput): ResolvedLaunch {
     ]);
   } else {
     const rc = checkRegion(region, "region");
-    fromConfig(rc.issues);
+    const from = ` (from ${defaults.sources?.region ?? "VERTEX_REGION"})`;
+    fromConfig(
+      config.region === undefined
+        ? rc.issues.map((i) => ({ ...i, message: `${i.message}${from}` }))
+        : rc.issues,
+    );
     warnings.push(...rc.warnings);
   }
 
@@ -295,7 +305,7 @@ export function resolveLaunch(input: ResolveInput): ResolvedLaunch {
     fromConfig([
       {
         path: "run.service_account",
-        message: `the default service account "${serviceAccount}" (DEFAULT_JOB_SERVICE_ACCOUNT) is not a service-account email`,
+        message: `the default service account "${serviceAccount}" (${defaults.sources?.defaultServiceAccount ?? "DEFAULT_JOB_SERVICE_ACCOUNT"}) is not a service-account email`,
       },
     ]);
   }

@@ -101,6 +101,47 @@ describe("render", () => {
     });
     assert.equal(JSON.parse(env.stdout).parent, "projects/p-envvar/locations/us-east1");
   });
+  it("an invalid project, region or service account names the flag it came from, else the variable", () => {
+    const q = baseQueue();
+    delete q.region;
+    delete (q.run as Record<string, unknown>).service_account;
+    const queue = file("defaults.yaml", q);
+    const flags = run([
+      "--queue",
+      queue,
+      "--message",
+      message,
+      "--project",
+      "Bad_Project",
+      "--region",
+      "us-centrall",
+      "--service-account",
+      "not-an-email",
+    ]);
+    assert.equal(flags.code, 2);
+    assert.match(flags.stderr, /project: the default project "Bad_Project" \(--project\) is not/);
+    assert.match(
+      flags.stderr,
+      /region: "us-centrall" is not a Vertex AI training region.*\(from --region\)/,
+    );
+    assert.match(
+      flags.stderr,
+      /run\.service_account: the default service account "not-an-email" \(--service-account\)/,
+    );
+    assert.doesNotMatch(
+      flags.stderr,
+      /GOOGLE_CLOUD_PROJECT|VERTEX_REGION\)|DEFAULT_JOB_SERVICE_ACCOUNT\)/,
+    );
+    const vars = run(["--queue", queue, "--message", message], {
+      GOOGLE_CLOUD_PROJECT: "Bad_Project",
+      VERTEX_REGION: "us-centrall",
+      DEFAULT_JOB_SERVICE_ACCOUNT: "not-an-email",
+    });
+    assert.equal(vars.code, 2);
+    assert.match(vars.stderr, /\(GOOGLE_CLOUD_PROJECT\) is not a GCP project id/);
+    assert.match(vars.stderr, /\(from VERTEX_REGION\)/);
+    assert.match(vars.stderr, /\(DEFAULT_JOB_SERVICE_ACCOUNT\) is not a service-account email/);
+  });
   it("renders the seed's default config with a sample message", () => {
     const r = run([
       "--queue",
