@@ -105,6 +105,11 @@ function bucketOf(uri: string): string {
 
 const SET_BY_MESSAGE = " (set by the message's resource_args)";
 
+/** Vertex ML Metadata context ids (experiments and experiment runs are contexts). */
+const CONTEXT_ID_RE = /^[a-z0-9][a-z0-9-]{0,127}$/;
+const CONTEXT_ID_RULE =
+  "lowercase letters, digits and hyphens, starting with a letter or digit, at most 128 characters ([a-z0-9][a-z0-9-]{0,127})";
+
 const EXPERIMENT_RE = /^projects\/[^/]+\/locations\/[^/]+\/metadataStores\/[^/]+\/contexts\/[^/]+$/;
 
 /** Resolves one launch; throws invalid_config / invalid_message listing all issues. */
@@ -357,6 +362,14 @@ export function resolveLaunch(input: ResolveInput): ResolvedLaunch {
       }
       experiment = r.experiment;
     } else {
+      if (!CONTEXT_ID_RE.test(r.experiment)) {
+        fromResolved([
+          {
+            path: "run.experiment",
+            message: `expected an experiment name that Vertex accepts as a metadata context id: ${CONTEXT_ID_RULE}, got ${JSON.stringify(r.experiment)}; or a full projects/P/locations/L/metadataStores/default/contexts/NAME`,
+          },
+        ]);
+      }
       experiment = `${contexts}/${r.experiment}`;
     }
   }
@@ -379,7 +392,19 @@ export function resolveLaunch(input: ResolveInput): ResolvedLaunch {
       experimentRun = r.experiment_run;
     } else {
       const experimentName = experiment?.split("/").pop() ?? r.experiment;
-      experimentRun = `${contexts}/${experimentName}-${r.experiment_run}`;
+      const id = `${experimentName}-${r.experiment_run}`;
+      if (!CONTEXT_ID_RE.test(r.experiment_run) || !CONTEXT_ID_RE.test(id)) {
+        fromResolved(
+          [
+            {
+              path: "run.experiment_run",
+              message: `expected a run name that Vertex accepts in the metadata context id "EXPERIMENT-RUN": ${CONTEXT_ID_RULE} for the whole id, got ${JSON.stringify(id)}; or a full projects/P/locations/L/metadataStores/default/contexts/NAME`,
+            },
+          ],
+          ["run.experiment"],
+        );
+      }
+      experimentRun = `${contexts}/${id}`;
     }
   }
 

@@ -469,6 +469,41 @@ describe("resolve: project, region, and other rules", () => {
     );
     assertIssue(err, "run.experiment", /metadataStores/);
   });
+  it("a bare experiment name must be a Vertex metadata context id", () => {
+    const err = caught(() =>
+      resolveRaw(set(baseQueue(), "run.experiment", "My Exp"), baseMessage()),
+    );
+    assert.equal(err.kind, "invalid_config");
+    assertIssue(
+      err,
+      "run.experiment",
+      /context id: lowercase letters, digits and hyphens.*\[a-z0-9\]\[a-z0-9-\]\{0,127\}.*got "My Exp"/,
+    );
+    caught(() => resolveRaw(set(baseQueue(), "run.experiment", "x".repeat(129)), baseMessage()));
+    resolveRaw(set(baseQueue(), "run.experiment", "x".repeat(128)), baseMessage());
+  });
+  it("a bare experiment run must make a valid context id EXPERIMENT-RUN", () => {
+    const q = set(baseQueue(), "run.experiment", "exp1");
+    assertIssue(
+      caught(() => resolveRaw(set(q, "run.experiment_run", "Run_1"), baseMessage())),
+      "run.experiment_run",
+      /got "exp1-Run_1"/,
+    );
+    assertIssue(
+      caught(() =>
+        resolveRaw(
+          set(
+            set(baseQueue(), "run.experiment", "e".repeat(120)),
+            "run.experiment_run",
+            "r".repeat(8),
+          ),
+          baseMessage(),
+        ),
+      ),
+      "run.experiment_run",
+      /at most 128 characters/,
+    );
+  });
   it("max_wait_duration without FLEX_START warns", () => {
     const r = resolveRaw(set(baseQueue(), "run.max_wait_duration", 60), baseMessage());
     assertWarning(r.warnings, /FLEX_START only/);
