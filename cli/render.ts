@@ -10,7 +10,7 @@
 import { readFileSync } from "node:fs";
 import { basename, extname } from "node:path";
 import { parseArgs } from "node:util";
-import { DispatchError } from "../shared/errors.js";
+import { DispatchError, issuesError } from "../shared/errors.js";
 import { idempotencyKeyFor } from "../shared/resolve/ids.js";
 import { toProto3Json } from "../shared/resolve/proto_json.js";
 import { resolveLaunch } from "../shared/resolve/resolve.js";
@@ -83,6 +83,14 @@ export async function render(argv: string[], env: Env): Promise<number> {
     );
   }
   const message = parseLaunchMessage(data);
+  if (message.action !== "launch") {
+    throw issuesError("invalid_message", `nothing to render in ${values.message}`, [
+      {
+        path: "action",
+        message: `render prints the CustomJob of a "launch" message; a "${message.action}" message creates none`,
+      },
+    ]);
+  }
   if (message.queue !== queueName) {
     process.stderr.write(
       `warning: the message names queue "${message.queue}"; rendering it against ${queueFile} ("${queueName}")\n`,

@@ -3,7 +3,7 @@
 // reads, no clock. Order: queue file → resource_args overrides (if allowed) → template
 // variables → macros → validation → translation. Every problem is collected and thrown
 // at once as one DispatchError whose issues carry paths.
-import { DispatchError, formatPath, type Issue, issuesError } from "../errors.js";
+import { type DispatchError, formatPath, type Issue, issuesError } from "../errors.js";
 import type { LaunchMessage } from "../schemas/message.js";
 import {
   GCS_URI_RE,
@@ -116,18 +116,9 @@ const EXPERIMENT_RE = /^projects\/[^/]+\/locations\/[^/]+\/metadataStores\/[^/]+
 export function resolveLaunch(input: ResolveInput): ResolvedLaunch {
   const { queueName, config, message, idempotencyKey, defaults } = input;
   if (message.action !== "launch") {
-    throw new DispatchError(
-      "invalid_message",
-      `a "${message.action}" message has no job to resolve`,
-      {
-        issues: [
-          {
-            path: "message.action",
-            message: 'only "launch" messages are resolved into a CustomJob',
-          },
-        ],
-      },
-    );
+    throw issuesError("invalid_message", `a "${message.action}" message has no job to resolve`, [
+      { path: "message.action", message: 'only "launch" messages are resolved into a CustomJob' },
+    ]);
   }
   const found: Found[] = [];
   const warnings: string[] = [];

@@ -318,6 +318,8 @@ export const QueueConfigSchema = z.strictObject({
 /** A parsed queue config; `spec`/`run` are checked but still hold template references. */
 export type QueueConfig = z.output<typeof QueueConfigSchema>;
 
+const QUOTE_HINT = "quote template references in YAML";
+
 const HAS_TEMPLATE_REF = /\{\{\s*[A-Za-z_][A-Za-z0-9_-]*\s*\}\}/;
 
 function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
@@ -353,7 +355,7 @@ function walkStrings(
       const name = only[0].replace(/[{}\s]/g, "");
       issues.push({
         path: formatPath(path),
-        message: `quote template references in YAML: write "{{${name}}}" (a bare {{ starts a YAML mapping)`,
+        message: `${QUOTE_HINT}: write "{{${name}}}" (a bare {{ starts a YAML mapping)`,
       });
       return;
     }
@@ -376,6 +378,7 @@ function sectionIssues(
     ["run", RunSchema],
   ] as const) {
     const data = sections[name];
+    const hintsFrom = issues.length;
     walkStrings(
       data,
       [name],
@@ -391,11 +394,19 @@ function sectionIssues(
       },
       issues,
     );
+    // Where an unquoted {{var}} was reported, the schema's complaint about the mapping
+    // YAML made of it would only repeat the problem.
+    const hinted = issues
+      .slice(hintsFrom)
+      .filter((i) => i.message.startsWith(QUOTE_HINT))
+      .map((i) => i.path);
+    const underHint = (path: string) =>
+      hinted.some((h) => path === h || path.startsWith(`${h}.`) || path.startsWith(`${h}[`));
     const checked = safeParseWithIssues(schema, data, [name], (iss) => {
       const value = valueAt(data, iss.path);
       return !(typeof value === "string" && HAS_TEMPLATE_REF.test(value));
     });
-    if (!checked.ok) issues.push(...checked.issues);
+    if (!checked.ok) issues.push(...checked.issues.filter((i) => !underHint(i.path)));
   }
   return issues;
 }
@@ -484,7 +495,10 @@ export function parseQueueConfigText(
     }
   } else if (lower.endsWith(".yaml") || lower.endsWith(".yml")) {
     try {
-      raw = YAML.parse(text, { prettyErrors: true });
+      // logLevel "error": errors still throw, but the library's warnings (e.g. on the
+      // mapping an unquoted {{var}} makes, which is reported as an issue below) do not
+      // go to stderr as Node process warnings.
+      raw = YAML.parse(text, { prettyErrors: true, logLevel: "error" });
     } catch (err) {
       const e = err as Error & { linePos?: Array<{ line: number; col: number }> };
       const at = e.linePos?.[0];

@@ -207,6 +207,26 @@ describe("render", () => {
     assert.equal(res.code, 2);
     assert.match(res.stderr, /project: no GCP project.*--project/);
   });
+  it("a cancel message has nothing to render: exit 2 with the issue's path", () => {
+    const cancel = file("cancel.json", { action: "cancel", queue: "q", run_id: "r" });
+    const r = run(["--queue", file("c.yaml", baseQueue()), "--message", cancel]);
+    assert.equal(r.code, 2);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /^ {2}action: render prints the CustomJob of a "launch" message/m);
+  });
+  it("an unquoted {{gpus}} in YAML gives only the quoting hint, and no Node warning", () => {
+    const text = YAML.stringify(
+      set(baseQueue(), "spec.worker_pool_specs[0].machine_spec.accelerator_count", "GPUS"),
+    ).replace("accelerator_count: GPUS", "accelerator_count: {{gpus}}");
+    const q = `template_variables:\n  gpus:\n    schema: {type: integer}\n    default: 1\n${text}`;
+    const r = run(["--queue", file("unquoted.yaml", q), "--message", message]);
+    assert.equal(r.code, 2);
+    const issueLines = r.stderr.split("\n").filter((l) => l.startsWith("  "));
+    assert.deepEqual(issueLines, [
+      '  spec.worker_pool_specs[0].machine_spec.accelerator_count: quote template references in YAML: write "{{gpus}}" (a bare {{ starts a YAML mapping)',
+    ]);
+    assert.doesNotMatch(r.stderr, /Warning|stringified/);
+  });
   it("exits 2 on usage errors", () => {
     assert.equal(run([]).code, 2);
     assert.equal(run(["--queue", "x.yaml"]).code, 2);

@@ -534,6 +534,8 @@ describe("resolve: project, region, and other rules", () => {
       resolveRaw(baseQueue(), { action: "cancel", queue: "q", run_id: "r" }),
     );
     assert.equal(err.kind, "invalid_message");
+    assertIssue(err, "message.action", /only "launch" messages/);
+    assert.match(err.message, /^ {2}message\.action: only "launch" messages/m);
   });
   it("imageUris lists every distinct image", () => {
     const q = baseQueue();

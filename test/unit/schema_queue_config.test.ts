@@ -399,6 +399,27 @@ describe("queue config files", () => {
       "spec.worker_pool_specs[0].machine_spec.accelerator_count",
       /quote template references in YAML: write "\{\{gpus\}\}"/,
     );
+    assert.equal(err.issues.length, 1, err.message);
+  });
+  it("reports an unquoted {{var}} once, without a YAML library warning", async () => {
+    const yaml = fixture("queues", "gpu-template.yaml").replace(
+      'accelerator_count: "{{gpus}}"',
+      "accelerator_count: {{gpus}}",
+    );
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on("warning", onWarning);
+    try {
+      const err = caught(() => parseQueueConfigText(yaml, "gpu-template.yaml", "gpu-template"));
+      assert.deepEqual(
+        err.issues.map((i) => i.path),
+        ["spec.worker_pool_specs[0].machine_spec.accelerator_count"],
+      );
+      await new Promise((resolve) => setImmediate(resolve)); // process warnings are emitted on the next tick
+    } finally {
+      process.off("warning", onWarning);
+    }
+    assert.deepEqual(warnings, []);
   });
   it("reports JSON syntax errors", () => {
     const err = caught(() => parseQueueConfigText("{", "q.json", "q"));
@@ -557,6 +578,7 @@ run:
           accelerator_count: 0,
         },
         replica_count: 1,
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a W&B macro, kept literally
         container_spec: { image_uri: "${image_uri}" },
       },
     ]);
