@@ -54,6 +54,10 @@ export async function validate(argv: string[], env: Env): Promise<number> {
       region: c.region,
       defaultServiceAccount: env.DEFAULT_JOB_SERVICE_ACCOUNT,
       wandbBaseUrl: "https://api.wandb.ai",
+      sources: {
+        project: f.project ? "--project" : "GOOGLE_CLOUD_PROJECT",
+        region: f.region ? "--region" : "VERTEX_REGION",
+      },
     },
   });
   const warnings = [...resolved.warnings];
