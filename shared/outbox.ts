@@ -10,7 +10,7 @@
 import { DispatchError } from "./errors.js";
 import type { LaunchRecord, RecordState } from "./schemas/launch_record.js";
 import { type Publish, statusEvent } from "./status.js";
-import type { LaunchStore, StoredRecord } from "./storage/launch_store.js";
+import { type LaunchStore, recordPath, type StoredRecord } from "./storage/launch_store.js";
 
 /** How long the writer of an outbox has to publish it before anyone else may. */
 export const OUTBOX_HOLD_MS = 30_000;
@@ -49,9 +49,7 @@ export async function deliverOutbox(stored: StoredRecord, deps: OutboxDeps): Pro
   const cleared = await deps.store.update({ ...stored.record, outbox: null }, stored.generation);
   if (cleared !== "conflict") return cleared;
   // Changed meanwhile: clear our event only if it is still the one pending.
-  const fresh = await deps.store.read(
-    `launches/${stored.record.queue}/${stored.record.run_id}.json`,
-  );
+  const fresh = await deps.store.read(recordPath(stored.record));
   if (!fresh)
     throw new DispatchError("launch_busy", "launch record vanished while its event was delivered");
   if (fresh.record.outbox?.event.time !== pending.event.time) return fresh;

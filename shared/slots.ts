@@ -5,6 +5,7 @@
 import type { Bucket } from "@google-cloud/storage";
 import { DispatchError } from "./errors.js";
 import { httpStatus, storageError } from "./storage/errors.js";
+import { readCurrent } from "./storage/read_current.js";
 
 export interface Slots {
   /** Takes a slot for the launch if one is free (true), or says the queue is full (false). Idempotent. */
@@ -19,18 +20,11 @@ const ATTEMPTS = 20;
 
 export function bucketSlots(bucket: Bucket): Slots {
   async function read(queue: string): Promise<{ holders: string[]; generation: number | string }> {
-    const file = bucket.file(`slots/${queue}.json`);
-    try {
-      const [metadata] = await file.getMetadata();
-      const generation = String(metadata.generation);
-      const [data] = await bucket.file(file.name, { generation }).download();
-      const parsed = JSON.parse(data.toString("utf8")) as { holders?: unknown };
-      const holders = Array.isArray(parsed.holders) ? parsed.holders.map(String) : [];
-      return { holders, generation };
-    } catch (err) {
-      if (httpStatus(err) === 404) return { holders: [], generation: 0 };
-      throw storageError(err, `reading slots/${queue}.json`);
-    }
+    const current = await readCurrent(bucket, `slots/${queue}.json`);
+    if (!current) return { holders: [], generation: 0 };
+    const parsed = JSON.parse(current.data.toString("utf8")) as { holders?: unknown };
+    const holders = Array.isArray(parsed.holders) ? parsed.holders.map(String) : [];
+    return { holders, generation: current.generation };
   }
 
   /** Applies `change` under a generation precondition, re-reading on conflict. */

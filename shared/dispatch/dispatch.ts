@@ -15,7 +15,7 @@ import { randomBytes } from "node:crypto";
 import { DispatchError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Options } from "../options.js";
-import { commitWithEvent, deliverOutbox, outboxDue } from "../outbox.js";
+import { commitWithEvent, deliverOutbox, OUTBOX_HOLD_MS, outboxDue } from "../outbox.js";
 import { type BucketInfoReader, checkBuckets, imageWarnings } from "../preflight.js";
 import type { QueueSource } from "../queue_source.js";
 import { idempotencyKeyFor, launchIdFor, runIdFor } from "../resolve/ids.js";
@@ -30,7 +30,7 @@ import {
 import { type LaunchMessage, parseLaunchMessage } from "../schemas/message.js";
 import type { LaunchState } from "../schemas/status_event.js";
 import type { Slots } from "../slots.js";
-import { consoleUrl, type Publish, type StatusEventOut, statusEvent } from "../status.js";
+import { consoleUrl, type Publish, statusEvent } from "../status.js";
 import type { ActiveIndex } from "../storage/active_index.js";
 import { type LaunchStore, recordPath, type StoredRecord } from "../storage/launch_store.js";
 import { isAmbiguous } from "../vertex/errors.js";
@@ -217,6 +217,9 @@ async function claim(
       "launch_busy",
       `launch ${record.launch_id} was taken over by another instance; retrying later`,
     );
+  // The first holder may have died before its marker was written: write it again, so the
+  // poll function can finish this launch even if every delivery from here on fails.
+  await deps.active.put(taken.record);
   log.warning("took over an unfinished launch; looking its job up before creating one", {
     previous_lease: record.lease,
   });
@@ -344,7 +347,8 @@ async function submitted(
   // record says "submitted": if either fails, the record still says dispatching (with the
   // job name), so a redelivery or the next tick does both again.
   try {
-    await Promise.all([deps.active.put(next), deps.publish(statusEvent(next, previousState, now))]);
+    await deps.active.put(next);
+    await deps.publish(statusEvent(next, previousState, now));
   } catch (err) {
     const keep: LaunchRecord = { ...stored.record, job_name: job.name, lease: null };
     await deps.store.update(keep, stored.generation).catch(() => "conflict");
@@ -370,15 +374,24 @@ async function queued(
     lease: null,
     updated_at: now.toISOString(),
   };
-  // Marker first: a queued record without a marker would never leave the backlog. The
-  // event before the record: if it fails, the record still says dispatching and the
-  // redelivery publishes again.
+  // Marker first: a queued record without a marker would never leave the backlog.
   await deps.active.put(next);
-  if (previousState !== "queued") {
-    await publishOrRelease(statusEvent(next, previousState, now), stored, deps, log);
-    log.info("queue is at max_jobs; launch held in the backlog", { state: "queued" });
+  if (previousState === "queued") {
+    await write(next, stored.generation, deps); // back to the backlog: no news
+    return { state: "queued", launchId: next.launch_id, jobName: null };
   }
-  await write(next, stored.generation, deps);
+  // The record with its event (outbox), then the event: a holder that lost its lease
+  // cannot publish (its write fails first), and a failed publish waits in the outbox for
+  // the poll function, which reads this launch's marker.
+  const claimed = await commitWithEvent(stored, next, previousState, deps);
+  if (claimed === "conflict") {
+    throw new DispatchError(
+      "launch_busy",
+      `launch ${next.launch_id} changed under its holder; retrying`,
+    );
+  }
+  log.info("queue is at max_jobs; launch held in the backlog", { state: "queued" });
+  await deliverOutbox(claimed, deps);
   return { state: "queued", launchId: next.launch_id, jobName: null };
 }
 
@@ -402,12 +415,19 @@ async function failOrRethrow(
     lease: null,
     updated_at: now.toISOString(),
   };
+  // The record with its event (outbox), as for `queued`; a redelivery of a rejected launch
+  // tries it again (and so publishes again) should the publish below fail.
+  const claimed = await commitWithEvent(stored, next, previousState, deps);
+  if (claimed === "conflict") {
+    throw new DispatchError(
+      "launch_busy",
+      `launch ${next.launch_id} changed under its holder; retrying`,
+    );
+  }
   log.error(`launch rejected: ${err.message}`, { error: err.toJSON(), state: "rejected" });
-  await publishOrRelease(statusEvent(next, previousState, now), stored, deps, log);
-  await write(next, stored.generation, deps);
-  // A rejected launch holds nothing: its slot (if it took one) and marker go. The poll
-  // function mends a marker left behind by a failure here, and releases its slot.
+  // A rejected launch holds nothing: its slot (if it took one) and its marker go.
   await release(next, deps);
+  await deliverOutbox(claimed, deps);
   return { state: "rejected", launchId: next.launch_id, jobName: null };
 }
 
@@ -453,9 +473,22 @@ async function rejectUnreadable(
     delivery_attempt: delivery.deliveryAttempt,
   });
   log.error(`launch message rejected: ${err.message}`, { error: err.toJSON(), state: "rejected" });
-  // The event first: if it fails, nothing is recorded and the redelivery tries both again.
-  await deps.publish(statusEvent(record, null, now));
-  await deps.store.create(record);
+  // Recorded with its event (outbox), create-only: a duplicate delivery finds the record
+  // and publishes nothing more, unless the first one's publish failed.
+  const pending: LaunchRecord = {
+    ...record,
+    outbox: {
+      event: statusEvent(record, null, now),
+      until: new Date(now.getTime() + OUTBOX_HOLD_MS).toISOString(),
+    },
+  };
+  const created = await deps.store.create(pending);
+  if (created === "exists") {
+    const existing = await deps.store.read(recordPath(record));
+    if (existing && outboxDue(existing.record, now)) await deliverOutbox(existing, deps);
+    return { state: "duplicate", launchId, jobName: null };
+  }
+  await deliverOutbox(created, deps);
   return { state: "rejected", launchId, jobName: null };
 }
 
@@ -496,6 +529,17 @@ async function cancelLaunch(message: LaunchMessage, deps: DispatchDeps): Promise
       `cancel: launch ${record.launch_id} is being dispatched; retrying once it settles`,
     );
   }
+  // A change someone else claimed but has not published yet comes first: never overwrite it.
+  let current = stored;
+  if (record.outbox) {
+    if (!outboxDue(record, deps.now())) {
+      throw new DispatchError(
+        "launch_busy",
+        `cancel: a change of ${record.launch_id} is being published; retrying`,
+      );
+    }
+    current = await deliverOutbox(stored, deps);
+  }
   let vertexState = record.vertex_state;
   if (WATCHED_STATES.has(record.state) && record.job_name) {
     try {
@@ -509,7 +553,7 @@ async function cancelLaunch(message: LaunchMessage, deps: DispatchDeps): Promise
     }
   }
   const next: LaunchRecord = {
-    ...record,
+    ...current.record,
     state: "stopped",
     vertex_state: vertexState,
     lease: null,
@@ -517,7 +561,7 @@ async function cancelLaunch(message: LaunchMessage, deps: DispatchDeps): Promise
   };
   // The record and its event together (the outbox), so a tick observing the same job
   // cannot report the stop a second time, and a failed publish is retried.
-  const claimed = await commitWithEvent(stored, next, record.state, deps);
+  const claimed = await commitWithEvent(current, next, current.record.state, deps);
   if (claimed === "conflict") {
     throw new DispatchError(
       "launch_busy",
@@ -572,21 +616,6 @@ async function renewLeaseIfShort(stored: StoredRecord, deps: DispatchDeps): Prom
     stored.generation,
     deps,
   );
-}
-
-/** Publishes an event; if that fails, releases the lease so the redelivery can publish it. */
-async function publishOrRelease(
-  event: StatusEventOut,
-  stored: StoredRecord,
-  deps: DispatchDeps,
-  log: Logger,
-): Promise<void> {
-  try {
-    await deps.publish(event);
-  } catch (err) {
-    await releaseLease(stored, deps, log);
-    throw err;
-  }
 }
 
 async function releaseLease(

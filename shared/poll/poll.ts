@@ -239,15 +239,13 @@ async function observe(
     if ((await resume(stored, deps)) === "dispatched") summary.resumed++;
     return;
   }
-  if (rec.job_name !== entry.job_name) {
+  if (rec.job_name !== entry.job_name || rec.state !== entry.state) {
+    // The record moved on since this tick listed the markers (another tick, a cancel):
+    // this tick's view of the job may be older than the record, so it decides nothing.
     await deps.active.put(rec);
     return;
   }
   if (change.kind === "missing" && now.getTime() - Date.parse(rec.updated_at) < MISSING_GRACE_MS) {
-    return;
-  }
-  if (change.kind === "state" && rec.state === change.state) {
-    await deps.active.put(rec); // the marker lagged behind its record
     return;
   }
   const log = deps.log.with({
@@ -475,6 +473,8 @@ async function resume(
     stored.generation,
   );
   if (claimed === "conflict") return "skipped";
+  // Its marker says dispatching from now on, so a tick resumes it if this attempt fails.
+  await deps.active.put(claimed.record);
   const log = deps.log.with({ launch_id: rec.launch_id, queue: rec.queue, run_id: rec.run_id });
   // What the next event names as the state before: the backlog, or the preempted attempt.
   const previousState = rec.state === "queued" ? "queued" : rec.attempt > 1 ? "preempted" : null;

@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import type { Bucket, File } from "@google-cloud/storage";
 import { type LaunchRecord, LaunchRecordSchema } from "../schemas/launch_record.js";
 import { httpStatus, storageError } from "./errors.js";
+import { readCurrent } from "./read_current.js";
 
 export interface StoredRecord {
   record: LaunchRecord;
@@ -83,15 +84,10 @@ export function launchStore(bucket: Bucket): LaunchStore {
       return out === "failed" ? "conflict" : out;
     },
     async read(path) {
-      try {
-        const [metadata] = await bucket.file(path).getMetadata();
-        const generation = String(metadata.generation);
-        const [data] = await bucket.file(path, { generation }).download();
-        return { record: LaunchRecordSchema.parse(JSON.parse(data.toString("utf8"))), generation };
-      } catch (err) {
-        if (httpStatus(err) === 404) return null;
-        throw storageError(err, `reading launch record ${path}`);
-      }
+      const current = await readCurrent(bucket, path);
+      if (!current) return null;
+      const record = LaunchRecordSchema.parse(JSON.parse(current.data.toString("utf8")));
+      return { record, generation: current.generation };
     },
     async list(prefix) {
       try {

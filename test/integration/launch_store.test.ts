@@ -79,4 +79,28 @@ describe("launch store", () => {
     assert.notEqual(updated, "conflict");
     assert.equal((await store.read("launches/q/d.json"))?.record.state, "running");
   });
+
+  it("never reads an existing record as missing while another writer replaces it", async () => {
+    const created = await store.create(record("e"));
+    assert.ok(created !== "exists");
+    let generation = created.generation;
+    let writing = true;
+    const writer = (async () => {
+      for (let i = 0; i < 40; i++) {
+        const next = await store.update(record("e", i % 2 ? "running" : "starting"), generation);
+        assert.ok(next !== "conflict");
+        generation = next.generation;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      writing = false;
+    })();
+    let reads = 0;
+    while (writing) {
+      const read = await store.read("launches/q/e.json");
+      assert.notEqual(read, null, "a record being rewritten is not missing");
+      reads++;
+    }
+    await writer;
+    assert.ok(reads > 0);
+  });
 });

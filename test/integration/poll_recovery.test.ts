@@ -3,6 +3,7 @@
 // that must wait for a queue config that could not be read.
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
+import { handleDelivery } from "../../shared/dispatch/dispatch.js";
 import { DispatchError } from "../../shared/errors.js";
 import { runTick } from "../../shared/poll/poll.js";
 import type { StatusEvent } from "../../shared/schemas/status_event.js";
@@ -180,7 +181,145 @@ describe("poll recovery", () => {
       "retried with the real max_retries",
     );
   });
+
+  it("resumes a held launch whose create failed when the backlog drained it", async () => {
+    await core.launch(coreMessage("one", "held1"));
+    assert.equal((await core.launch(coreMessage("one", "held2"))).state, "queued");
+    const job = String((await core.record("one", "held1"))?.job_name);
+    core.vertex.control.setOutcome({ job, outcome: "succeed", immediate: true });
+    core.vertex.control.addFault({
+      method: "CreateCustomJob",
+      code: "RESOURCE_EXHAUSTED",
+      count: 1,
+    });
+    const failed = await runTick(core.deps);
+    assert.equal(failed.errors, 1);
+    assert.equal((await core.record("one", "held2"))?.state, "dispatching");
+    assert.ok(
+      (await core.deps.active.list()).some(
+        (e) => e.run_id === "held2" && e.state === "dispatching",
+      ),
+    );
+    await runTick(core.deps);
+    assert.equal((await core.record("one", "held2"))?.state, "submitted");
+    assert.equal(jobsOf("held2").length, 1);
+  });
+
+  it("a takeover writes the marker again, so a launch whose first holder died before it is not lost", async () => {
+    core.vertex.control.addFault({
+      method: "CreateCustomJob",
+      code: "RESOURCE_EXHAUSTED",
+      count: 2,
+    });
+    await assert.rejects(core.launch(coreMessage("q", "lost1"), "m-lost1"));
+    await core.deps.active.remove("q", "lost1"); // as if the first holder died before writing it
+    await assert.rejects(core.launch(coreMessage("q", "lost1"), "m-lost1"));
+    assert.ok(
+      (await core.deps.active.list()).some((e) => e.run_id === "lost1"),
+      "the takeover put the marker back",
+    );
+    await runTick(core.deps);
+    assert.equal((await core.record("q", "lost1"))?.state, "submitted");
+  });
+
+  it("decides nothing on a view of a job older than the record (overlapping ticks)", async () => {
+    await core.launch(coreMessage("q", "stale1"));
+    const job = String((await core.record("q", "stale1"))?.job_name);
+    // T2 lists the jobs while the job is QUEUED, then waits; T1 sees it RUNNING and records it.
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let listed: () => void = () => {};
+    const hasListed = new Promise<void>((r) => {
+      listed = r;
+    });
+    const slow = {
+      ...core.deps,
+      jobs: {
+        ...core.deps.jobs,
+        listPage: async (...args: Parameters<typeof core.deps.jobs.listPage>) => {
+          const page = await core.deps.jobs.listPage(...args);
+          listed();
+          await gate;
+          return page;
+        },
+      },
+    };
+    const t2 = runTick(slow);
+    await hasListed;
+    core.vertex.control.advance({ job, steps: 2 });
+    await runTick(core.deps);
+    release();
+    await t2;
+    assert.deepEqual(statesOf("stale1"), ["submitted", "running"]);
+    assert.equal((await core.record("q", "stale1"))?.state, "running");
+  });
+
+  it("publishes submitted once when the marker write fails and the message is redelivered", async () => {
+    let failures = 1;
+    const flaky = {
+      ...core.deps,
+      active: {
+        ...core.deps.active,
+        put: async (...args: Parameters<typeof core.deps.active.put>) => {
+          if (args[0].state === "submitted" && failures-- > 0) {
+            throw new DispatchError("storage_unavailable", "Cloud Storage answered 503 (test)");
+          }
+          await core.deps.active.put(...args);
+        },
+      },
+    };
+    await assert.rejects(handleDelivery(delivery(coreMessage("q", "twice1"), "m-twice1"), flaky));
+    await handleDelivery(delivery(coreMessage("q", "twice1"), "m-twice1"), core.deps);
+    assert.deepEqual(statesOf("twice1"), ["submitted"]);
+    assert.equal(jobsOf("twice1").length, 1);
+  });
+
+  it("a cancel delivers a change still waiting to be published before it stops the launch", async () => {
+    await core.launch(coreMessage("q", "wait1"));
+    const job = String((await core.record("q", "wait1"))?.job_name);
+    core.vertex.control.advance({ job, steps: 2 });
+    let failures = 1;
+    const flaky = {
+      ...core.deps,
+      publish: async (event: StatusEvent) => {
+        if (failures-- > 0)
+          throw new DispatchError("pubsub_unavailable", "publishing failed (test)");
+        await core.deps.publish(event);
+      },
+    };
+    await runTick(flaky); // `running` is claimed but not published
+    const cancel = delivery({ action: "cancel", queue: "q", run_id: "wait1" }, "m-cancel-wait1");
+    await assert.rejects(
+      handleDelivery(cancel, core.deps),
+      (e: DispatchError) => e.kind === "launch_busy",
+    );
+    core.skew(31);
+    try {
+      await handleDelivery(cancel, core.deps);
+    } finally {
+      core.skew(-31);
+    }
+    assert.deepEqual(statesOf("wait1"), ["submitted", "running", "stopped"]);
+  });
+
+  it("an unreadable message delivered twice is rejected once", async () => {
+    const bad = {
+      body: Buffer.from("not json"),
+      attributes: {},
+      messageId: "m-bad",
+      deliveryAttempt: 1,
+    };
+    await handleDelivery(bad, core.deps);
+    await handleDelivery(bad, core.deps);
+    assert.equal(core.events.filter((e) => e.state === "rejected").length, 1);
+  });
 });
+
+function delivery(body: Record<string, unknown>, messageId: string) {
+  return { body: Buffer.from(JSON.stringify(body)), attributes: {}, messageId, deliveryAttempt: 1 };
+}
 
 async function createBucket(core: Core, name: string, location: string): Promise<void> {
   const { Storage } = await import("@google-cloud/storage");
