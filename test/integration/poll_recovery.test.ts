@@ -104,15 +104,7 @@ describe("poll recovery", () => {
     await core.launch(coreMessage("q", "pub1"));
     const job = String((await core.record("q", "pub1"))?.job_name);
     core.vertex.control.advance({ job, steps: 2 });
-    let failures = 1;
-    const flaky = {
-      ...core.deps,
-      publish: async (event: StatusEvent) => {
-        if (failures-- > 0)
-          throw new DispatchError("pubsub_unavailable", "publishing failed (test)");
-        await core.deps.publish(event);
-      },
-    };
+    const flaky = { ...core.deps, publish: failingOnce(core.deps.publish) };
     const failed = await runTick(flaky);
     assert.equal(failed.errors, 1);
     assert.deepEqual(statesOf("pub1"), ["submitted"]);
@@ -132,15 +124,7 @@ describe("poll recovery", () => {
   it("records a start timeout as failed even when its first publish failed", async () => {
     await core.launch(coreMessage("timeout", "late1"));
     await runTick(core.deps);
-    let failures = 1;
-    const flaky = {
-      ...core.deps,
-      publish: async (event: StatusEvent) => {
-        if (failures-- > 0)
-          throw new DispatchError("pubsub_unavailable", "publishing failed (test)");
-        await core.deps.publish(event);
-      },
-    };
+    const flaky = { ...core.deps, publish: failingOnce(core.deps.publish) };
     core.skew(61);
     try {
       await runTick(flaky);
@@ -280,15 +264,7 @@ describe("poll recovery", () => {
     await core.launch(coreMessage("q", "wait1"));
     const job = String((await core.record("q", "wait1"))?.job_name);
     core.vertex.control.advance({ job, steps: 2 });
-    let failures = 1;
-    const flaky = {
-      ...core.deps,
-      publish: async (event: StatusEvent) => {
-        if (failures-- > 0)
-          throw new DispatchError("pubsub_unavailable", "publishing failed (test)");
-        await core.deps.publish(event);
-      },
-    };
+    const flaky = { ...core.deps, publish: failingOnce(core.deps.publish) };
     await runTick(flaky); // `running` is claimed but not published
     const cancel = delivery({ action: "cancel", queue: "q", run_id: "wait1" }, "m-cancel-wait1");
     await assert.rejects(
@@ -316,6 +292,15 @@ describe("poll recovery", () => {
     assert.equal(core.events.filter((e) => e.state === "rejected").length, 1);
   });
 });
+
+/** A publisher that fails its first call (a Pub/Sub outage), then publishes as `publish` does. */
+function failingOnce(publish: (event: StatusEvent) => Promise<void>) {
+  let failures = 1;
+  return async (event: StatusEvent) => {
+    if (failures-- > 0) throw new DispatchError("pubsub_unavailable", "publishing failed (test)");
+    await publish(event);
+  };
+}
 
 function delivery(body: Record<string, unknown>, messageId: string) {
   return { body: Buffer.from(JSON.stringify(body)), attributes: {}, messageId, deliveryAttempt: 1 };
