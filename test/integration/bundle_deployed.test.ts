@@ -1,0 +1,153 @@
+// The artifact that is deployed is the artifact that is tested (issue 10): `npm run build`'s
+// packages, copied out of the repo, installed with `npm ci` and started by the Functions
+// Framework exactly as Cloud Run functions starts them, under Node 20 (this machine) and
+// Node 22 (the `nodejs22` runtime Terraform deploys), against the emulators. One launch goes
+// through dispatch (push subscription with retry and dead-letter policy) and poll (ticks on
+// launch-poll, as Cloud Scheduler publishes them) to `finished`.
+import assert from "node:assert/strict";
+import { after, before, describe, it, type TestContext } from "node:test";
+import { freePort, pushEndpoint, SUBSCRIPTIONS, TOPICS } from "../../local/pubsub/index.js";
+import { createTopology } from "../../local/pubsub/topology.js";
+import { DEMO_JOB_SERVICE_ACCOUNT, DEMO_QUEUE, demoMessage } from "../../local/stack/demo.js";
+import { type Stack, startStack } from "../../local/stack/stack.js";
+import {
+  type DeployedFunction,
+  deployLocally,
+  ensureBuilt,
+  NODE22_PACKAGE,
+  node22,
+  startDeployed,
+} from "../helpers/bundles.js";
+import { pubsubSkipReason } from "../helpers/pubsub.js";
+import { TEST_SECRET } from "../helpers/stack.js";
+
+const runtimes: Array<{ label: string; node: () => { bin: string } | { missing: string } }> = [
+  { label: "Node 20 (this machine)", node: () => ({ bin: process.execPath }) },
+  { label: "Node 22 (the nodejs22 runtime)", node: node22 },
+];
+
+function skipLoudly(t: TestContext, why: string): void {
+  console.warn(`\n!!! SKIPPED "${t.name}": ${why}\n`);
+  t.skip(why);
+}
+
+/** The variables Terraform gives dispatch and poll, pointed at the emulators. */
+function productionEnv(stack: Stack): Record<string, string> {
+  const e = stack.env;
+  return {
+    GOOGLE_CLOUD_PROJECT: stack.project,
+    VERTEX_REGION: stack.region,
+    STATE_BUCKET: e.STATE_BUCKET ?? "",
+    CONFIG_BUCKET: e.CONFIG_BUCKET ?? "",
+    DEFAULT_JOB_SERVICE_ACCOUNT: DEMO_JOB_SERVICE_ACCOUNT,
+    STATUS_TOPIC: TOPICS.status,
+    LAUNCH_TOPIC: TOPICS.jobs,
+    WANDB_API_KEY: TEST_SECRET,
+    PUBSUB_EMULATOR_HOST: e.PUBSUB_EMULATOR_HOST ?? "",
+    GCS_ENDPOINT: e.GCS_ENDPOINT ?? "",
+    VERTEX_ENDPOINT: e.VERTEX_ENDPOINT ?? "",
+    METADATA_SERVER_DETECTION: "none",
+  };
+}
+
+describe("the built bundles, deployed as Cloud Run functions deploys them", () => {
+  let built: string[] = [];
+  before(async () => {
+    if (pubsubSkipReason()) return;
+    built = await ensureBuilt();
+  });
+
+  for (const runtime of runtimes) {
+    it(`one launch through dispatch and poll on ${runtime.label}`, async (t) => {
+      const skip = pubsubSkipReason();
+      if (skip) return skipLoudly(t, skip);
+      const node = runtime.node();
+      if ("missing" in node)
+        return skipLoudly(t, `${NODE22_PACKAGE} cannot be installed: ${node.missing}`);
+      assert.ok(built.includes("dispatch") && built.includes("poll"), `built: ${built}`);
+
+      const lines: string[] = [];
+      const stack = await startStack({
+        env: {},
+        ports: "free",
+        functions: [],
+        pollIntervalMs: 0,
+        vertexClock: { mode: "manual" },
+      });
+      const deployed: DeployedFunction[] = [];
+      after(async () => {
+        for (const fn of deployed) await fn.stop();
+        await stack.close();
+      });
+      for (const name of ["dispatch", "poll"]) {
+        const app = deployLocally(name, node.bin);
+        deployed.push(
+          await startDeployed({
+            name,
+            app,
+            nodeBin: node.bin,
+            port: await freePort(),
+            env: productionEnv(stack),
+            onLine: (l) => lines.push(l),
+          }),
+        );
+      }
+      for (const fn of deployed)
+        assert.equal(fn.executable() ?? node.bin, node.bin, `${fn.name} runs under ${node.bin}`);
+      const [dispatch, poll] = deployed as [DeployedFunction, DeployedFunction];
+
+      // The stack made dispatch and poll pull subscriptions (no functions of its own): make
+      // them the production push subscriptions, pointed at the deployed bundles.
+      await stack.pubsub.subscription(SUBSCRIPTIONS.dispatch).delete();
+      await stack.pubsub.subscription(SUBSCRIPTIONS.poll).delete();
+      await createTopology(stack.pubsub, {
+        pushEndpoints: {
+          dispatch: pushEndpoint(dispatch.url, stack.project, TOPICS.jobs),
+          poll: pushEndpoint(poll.url, stack.project, TOPICS.poll),
+        },
+        retry: { minimumBackoffSeconds: 1, maximumBackoffSeconds: 2 },
+      });
+
+      const runId = `bundle${runtime.label.includes("22") ? "22" : "20"}`;
+      await stack.publishLaunch(demoMessage(runId));
+      const submitted = await stack.waitForEvent(
+        (e) => e.run_id === runId && e.state === "submitted",
+        60_000,
+      );
+      // Cloud Scheduler's part: ticks on launch-poll; the job moves one step between changes
+      // (QUEUED, then PENDING and RUNNING, then SUCCEEDED) so each state is seen.
+      const ticker = setInterval(() => {
+        void stack.pubsub
+          .topic(TOPICS.poll)
+          .publishMessage({ json: { tick: "test" } })
+          .catch(() => {});
+      }, 500);
+      const job = submitted.job_name as string;
+      try {
+        for (const [state, steps] of [
+          ["starting", 0],
+          ["running", 2],
+          ["finished", 1],
+        ] as const) {
+          if (steps > 0) stack.vertex.control.advance({ job, steps });
+          await stack.waitForEvent((e) => e.run_id === runId && e.state === state, 60_000);
+        }
+      } finally {
+        clearInterval(ticker);
+      }
+      const states = stack.events.filter((e) => e.run_id === runId).map((e) => e.state);
+      assert.deepEqual(
+        states.filter((s, i) => states.indexOf(s) === i),
+        ["submitted", "starting", "running", "finished"],
+      );
+      const ours = stack.vertex.control.jobs().filter((j) => j.labels["wandb-run-id"] === runId);
+      assert.equal(ours.length, 1, "exactly one CustomJob");
+      assert.equal(ours[0]?.name, submitted.job_name);
+      assert.equal(ours[0]?.labels["launch-queue"], DEMO_QUEUE);
+      // The secret reached the job (the dispatcher injects it), and no log line.
+      assert.match(JSON.stringify(stack.vertex.control.job(job)), new RegExp(TEST_SECRET));
+      const output = lines.join("\n");
+      assert.doesNotMatch(output, new RegExp(TEST_SECRET), "the W&B key never reaches a log line");
+    });
+  }
+});
