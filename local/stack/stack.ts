@@ -41,8 +41,8 @@ export interface StackOptions {
   /** Fixed SPEC §9 ports (npm start), or free ports everywhere (tests). */
   ports: "fixed" | "free";
   vertexClock?: ClockConfig;
-  /** Which functions to run (default both). */
-  functions?: Array<"dispatch" | "poll">;
+  /** Which functions to run (default all three). */
+  functions?: Array<"dispatch" | "poll" | "ingest">;
   /** Publish a tick to launch-poll this often, as Cloud Scheduler does (0: never). */
   pollIntervalMs?: number;
   /** Extra variables for the functions (tests shorten leases and TTLs). */
@@ -67,6 +67,8 @@ export interface Stack {
   pubsub: PubSub;
   storage: Storage;
   functions: Map<string, LocalFunction>;
+  /** The ingest function's URL and bearer token, when it runs. */
+  webhook: { url: string; token: string } | undefined;
   /** Every status event read so far, in arrival order. */
   events: StatusEventJson[];
   /** Waits for the first event (seen or still to come) matching `match`. */
@@ -83,11 +85,15 @@ export interface Stack {
 const SOURCES: Record<string, string> = {
   dispatch: "functions/dispatch/index.ts",
   poll: "functions/poll/index.ts",
+  ingest: "functions/ingest/index.ts",
 };
 const FUNCTION_PORT_VARS: Record<string, [string, number]> = {
   dispatch: ["DISPATCH_PORT", 8081],
   poll: ["POLL_PORT", 8082],
+  ingest: ["INGEST_PORT", 8083],
 };
+/** The local stack's webhook token (SPEC §9); never a production default. */
+export const LOCAL_WEBHOOK_TOKEN = "local-token";
 
 function hostPort(value: string | undefined, fallback: number): number {
   if (!value) return fallback;
@@ -178,6 +184,18 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       if (v !== undefined && v !== "") functionEnv[k] = v;
     }
 
+    const webhookToken = env.WEBHOOK_TOKEN || LOCAL_WEBHOOK_TOKEN;
+    // Only the ingest function gets the webhook token (and signing secret, when set).
+    const envOf = (name: string): Record<string, string> =>
+      name === "ingest"
+        ? {
+            ...functionEnv,
+            WEBHOOK_TOKEN: functionEnv.WEBHOOK_TOKEN || webhookToken,
+            ...(env.WEBHOOK_SIGNING_SECRET
+              ? { WEBHOOK_SIGNING_SECRET: env.WEBHOOK_SIGNING_SECRET }
+              : {}),
+          }
+        : functionEnv;
     const functions = new Map<string, LocalFunction>();
     const launchFunction = async (name: string, port: number) => {
       const source = SOURCES[name];
@@ -186,7 +204,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         name,
         source,
         port,
-        env: functionEnv,
+        env: envOf(name),
+        signatureType: name === "ingest" ? "http" : "cloudevent",
         onLine: (line) => options.functionLog?.(name, line),
       });
       functions.set(name, fn);
@@ -195,7 +214,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     cleanup.push(async () => {
       for (const fn of functions.values()) await fn.stop();
     });
-    for (const name of options.functions ?? ["dispatch", "poll"]) {
+    for (const name of options.functions ?? ["dispatch", "poll", "ingest"]) {
       const [portVar, defaultPort] = FUNCTION_PORT_VARS[name] ?? ["", 0];
       const port = fixed ? Number(env[portVar] || defaultPort) : await freePort();
       const fn = await launchFunction(name, port);
@@ -264,6 +283,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       pubsub,
       storage,
       functions,
+      webhook: functions.get("ingest")
+        ? {
+            url: functions.get("ingest")?.url ?? "",
+            token: envOf("ingest").WEBHOOK_TOKEN ?? webhookToken,
+          }
+        : undefined,
       events,
       waitForEvent(match, timeoutMs = 30_000) {
         return new Promise((resolve, reject) => {
