@@ -2,8 +2,9 @@
 // packages, copied out of the repo, installed with `npm ci` and started by the Functions
 // Framework exactly as Cloud Run functions starts them, under Node 20 (this machine) and
 // Node 22 (the `nodejs22` runtime Terraform deploys), against the emulators. One launch goes
-// through dispatch (push subscription with retry and dead-letter policy) and poll (ticks on
-// launch-poll, as Cloud Scheduler publishes them) to `finished`.
+// through ingest (a webhook with its bearer token), dispatch (the push subscription with
+// retry and dead-letter policy) and poll (ticks on launch-poll, as Cloud Scheduler
+// publishes them) to `finished`.
 import assert from "node:assert/strict";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { freePort, pushEndpoint, SUBSCRIPTIONS, TOPICS } from "../../local/pubsub/index.js";
@@ -50,6 +51,19 @@ function productionEnv(stack: Stack): Record<string, string> {
   };
 }
 
+const WEBHOOK_TOKEN = "webhook-token-0a1b2c3d4e5f";
+
+/** The variables Terraform gives ingest. */
+function ingestEnv(stack: Stack): Record<string, string> {
+  return {
+    GOOGLE_CLOUD_PROJECT: stack.project,
+    LAUNCH_TOPIC: TOPICS.jobs,
+    WEBHOOK_TOKEN,
+    PUBSUB_EMULATOR_HOST: stack.env.PUBSUB_EMULATOR_HOST ?? "",
+    METADATA_SERVER_DETECTION: "none",
+  };
+}
+
 describe("the built bundles, deployed as Cloud Run functions deploys them", () => {
   let built: string[] = [];
   before(async () => {
@@ -58,13 +72,13 @@ describe("the built bundles, deployed as Cloud Run functions deploys them", () =
   });
 
   for (const runtime of runtimes) {
-    it(`one launch through dispatch and poll on ${runtime.label}`, async (t) => {
+    it(`one launch through ingest, dispatch and poll on ${runtime.label}`, async (t) => {
       const skip = pubsubSkipReason();
       if (skip) return skipLoudly(t, skip);
       const node = runtime.node();
       if ("missing" in node)
         return skipLoudly(t, `${NODE22_PACKAGE} cannot be installed: ${node.missing}`);
-      assert.ok(built.includes("dispatch") && built.includes("poll"), `built: ${built}`);
+      assert.deepEqual(built, ["dispatch", "ingest", "poll"]);
 
       const lines: string[] = [];
       const stack = await startStack({
@@ -79,7 +93,7 @@ describe("the built bundles, deployed as Cloud Run functions deploys them", () =
         for (const fn of deployed) await fn.stop();
         await stack.close();
       });
-      for (const name of ["dispatch", "poll"]) {
+      for (const name of ["dispatch", "poll", "ingest"]) {
         const app = deployLocally(name, node.bin);
         deployed.push(
           await startDeployed({
@@ -87,14 +101,18 @@ describe("the built bundles, deployed as Cloud Run functions deploys them", () =
             app,
             nodeBin: node.bin,
             port: await freePort(),
-            env: productionEnv(stack),
+            env: name === "ingest" ? ingestEnv(stack) : productionEnv(stack),
             onLine: (l) => lines.push(l),
           }),
         );
       }
       for (const fn of deployed)
         assert.equal(fn.executable() ?? node.bin, node.bin, `${fn.name} runs under ${node.bin}`);
-      const [dispatch, poll] = deployed as [DeployedFunction, DeployedFunction];
+      const [dispatch, poll, ingest] = deployed as [
+        DeployedFunction,
+        DeployedFunction,
+        DeployedFunction,
+      ];
 
       // The stack made dispatch and poll pull subscriptions (no functions of its own): make
       // them the production push subscriptions, pointed at the deployed bundles.
@@ -109,7 +127,17 @@ describe("the built bundles, deployed as Cloud Run functions deploys them", () =
       });
 
       const runId = `bundle${runtime.label.includes("22") ? "22" : "20"}`;
-      await stack.publishLaunch(demoMessage(runId));
+      // The launch arrives as a W&B webhook would send it, through the deployed ingest.
+      const webhook = (token: string) =>
+        fetch(ingest.url, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+          body: JSON.stringify(demoMessage(runId)),
+        });
+      assert.equal((await webhook("wrong-token")).status, 401);
+      const accepted = await webhook(WEBHOOK_TOKEN);
+      assert.equal(accepted.status, 202);
+      assert.match(String(((await accepted.json()) as { message_id?: unknown }).message_id), /\S/);
       const submitted = await stack.waitForEvent(
         (e) => e.run_id === runId && e.state === "submitted",
         60_000,
@@ -148,6 +176,7 @@ describe("the built bundles, deployed as Cloud Run functions deploys them", () =
       assert.match(JSON.stringify(stack.vertex.control.job(job)), new RegExp(TEST_SECRET));
       const output = lines.join("\n");
       assert.doesNotMatch(output, new RegExp(TEST_SECRET), "the W&B key never reaches a log line");
+      assert.doesNotMatch(output, new RegExp(WEBHOOK_TOKEN), "nor does the webhook token");
     });
   }
 });
