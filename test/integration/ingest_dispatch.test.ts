@@ -3,8 +3,9 @@
 // function, created as a CustomJob on the Vertex emulator. W&B retrying one event makes
 // one job; two events make two.
 import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
-import { DEMO_QUEUE } from "../../local/stack/demo.js";
+import { DEMO_QUEUE, demoCurlLine } from "../../local/stack/demo.js";
 import { post } from "../helpers/ingest.js";
 import { stackMissing, startTestStack, type TestStack } from "../helpers/stack.js";
 import { fillTemplate, readEvents, readTemplate, wandbHeaders } from "../helpers/wandb.js";
@@ -77,6 +78,27 @@ describe("ingest → dispatch → CustomJob", { skip: missing ?? false }, () => 
     const config = JSON.parse(env.WANDB_CONFIG ?? "{}");
     assert.equal(config.job_version, first?.artifact_version);
     assert.equal(config.notes, first?.["artifact_metadata.notes"]);
+  });
+
+  it("the curl line `npm start` prints launches the demo queue", async (t) => {
+    if (spawnSync("curl", ["--version"]).status !== 0) {
+      console.warn("!!! SKIPPED: curl is not installed; the printed curl line was not run");
+      t.skip("no curl");
+      return;
+    }
+    const webhook = stack.webhook;
+    assert.ok(webhook);
+    const line = demoCurlLine(webhook.url, webhook.token);
+    const out = execFileSync("sh", ["-c", `${line} -w '\\n%{http_code}'`], { encoding: "utf8" });
+    const lines = out.trim().split("\n");
+    const [body, code] = [lines[0], lines.at(-1)];
+    assert.equal(code, "202", out);
+    const reply = JSON.parse(body ?? "{}") as { run_id: string; queue: string };
+    assert.equal(reply.queue, DEMO_QUEUE);
+    const event = await stack.waitForEvent(
+      (e) => e.run_id === reply.run_id && e.state === "submitted",
+    );
+    assert.equal(jobsOf(reply.run_id).length, 1, String(event.job_name));
   });
 
   it("two W&B events (two artifact versions) are two CustomJobs", async () => {
