@@ -3,6 +3,8 @@
 // launch message like W&B's own.
 export const DEMO_QUEUE = "demo";
 export const DEMO_STAGING_BUCKET = "local-staging";
+/** The local stack's webhook token (SPEC §9); never a production default. */
+export const LOCAL_WEBHOOK_TOKEN = "local-token";
 export const DEMO_JOB_SERVICE_ACCOUNT =
   "vertex-dispatch-jobs@local-project.iam.gserviceaccount.com";
 
@@ -35,4 +37,26 @@ export function demoMessage(runId: string): Record<string, unknown> {
     image_uri: "us-central1-docker.pkg.dev/acme-ml/train/resnet:2026-11-01",
     run_config: { lr: 0.001, epochs: 3 },
   };
+}
+
+/** The body of the demo webhook: the demo launch without a run_id, as a W&B template would send it. */
+export function demoWebhookBody(): Record<string, unknown> {
+  const { run_id: _runId, ...message } = demoMessage("unused");
+  return { ...message, name: "resnet50-webhook-demo", author: "webhook-demo" };
+}
+
+/** A curl line that POSTs the demo webhook to the ingest function, as W&B would. */
+export function demoCurlLine(url: string, token: string): string {
+  // The body holds no single quote, so it can sit in single quotes for any POSIX shell.
+  return [
+    `curl -sS -X POST ${url}/`,
+    `-H 'Authorization: Bearer ${token}'`,
+    "-H 'Content-Type: application/json'",
+    `-d '${JSON.stringify(demoWebhookBody())}'`,
+  ].join(" ");
+}
+
+/** The command that runs the ingest function by itself under the Functions Framework. */
+export function ingestCommand(port: number): string {
+  return `node --import tsx node_modules/@google-cloud/functions-framework/build/src/main.js --target=ingest --signature-type=http --source=functions/ingest/index.ts --port=${port}`;
 }

@@ -23,6 +23,7 @@ import {
   DEMO_QUEUE,
   DEMO_STAGING_BUCKET,
   demoQueueYaml,
+  LOCAL_WEBHOOK_TOKEN,
 } from "./demo.js";
 import { freePort, type LocalFunction, startFunction } from "./functions.js";
 
@@ -92,8 +93,6 @@ const FUNCTION_PORT_VARS: Record<string, [string, number]> = {
   poll: ["POLL_PORT", 8082],
   ingest: ["INGEST_PORT", 8083],
 };
-/** The local stack's webhook token (SPEC §9); never a production default. */
-export const LOCAL_WEBHOOK_TOKEN = "local-token";
 
 function hostPort(value: string | undefined, fallback: number): number {
   if (!value) return fallback;
