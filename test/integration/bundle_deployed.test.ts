@@ -70,6 +70,22 @@ function ingestEnv(stack: Stack): Record<string, string> {
 describe("the built bundles, deployed as Cloud Run functions deploys them", () => {
   let built: string[] = [];
   let buildSkip: string | null = null;
+  // One set of emulators for both runtimes (the Pub/Sub emulator is slow to start); each
+  // test deploys its own functions and points the push subscriptions at them.
+  let stack: Promise<Stack> | undefined;
+  const sharedStack = () => {
+    stack ??= startStack({
+      env: {},
+      ports: "free",
+      functions: [],
+      pollIntervalMs: 0,
+      vertexClock: { mode: "manual" },
+    });
+    return stack;
+  };
+  after(async () => {
+    if (stack) await (await stack).close();
+  });
   before(async () => {
     try {
       built = await ensureBuilt();
@@ -115,38 +131,34 @@ describe("the built bundles, deployed as Cloud Run functions deploys them", () =
       assert.deepEqual(built, ["dispatch", "ingest", "poll"]);
 
       const lines: string[] = [];
-      const stack = await startStack({
-        env: {},
-        ports: "free",
-        functions: [],
-        pollIntervalMs: 0,
-        vertexClock: { mode: "manual" },
-      });
+      const stack = await sharedStack();
       const deployed: DeployedFunction[] = [];
-      after(async () => {
+      t.after(async () => {
         for (const fn of deployed) await fn.stop();
-        await stack.close();
       });
-      for (const name of ["dispatch", "poll", "ingest"]) {
-        const app = deployLocally(name, node.bin);
-        deployed.push(
-          await startDeployed({
-            name,
-            app,
-            nodeBin: node.bin,
-            port: await freePort(),
-            env: name === "ingest" ? ingestEnv(stack) : productionEnv(stack),
-            onLine: (l) => lines.push(l),
-          }),
-        );
-      }
+      // Deployed one by one (npm ci, node --check), started together (cold starts overlap).
+      const apps = ["dispatch", "poll", "ingest"].map((name) => ({
+        name,
+        app: deployLocally(name, node.bin),
+      }));
+      const starts = apps.map(async ({ name, app }) => {
+        const fn = await startDeployed({
+          name,
+          app,
+          nodeBin: node.bin,
+          port: await freePort(),
+          env: name === "ingest" ? ingestEnv(stack) : productionEnv(stack),
+          onLine: (l) => lines.push(l),
+        });
+        deployed.push(fn);
+        return fn;
+      });
+      const started = await Promise.allSettled(starts);
+      for (const r of started) if (r.status === "rejected") throw r.reason;
       for (const fn of deployed)
         assert.equal(fn.executable() ?? node.bin, node.bin, `${fn.name} runs under ${node.bin}`);
-      const [dispatch, poll, ingest] = deployed as [
-        DeployedFunction,
-        DeployedFunction,
-        DeployedFunction,
-      ];
+      const byName = (name: string) => deployed.find((fn) => fn.name === name) as DeployedFunction;
+      const [dispatch, poll, ingest] = [byName("dispatch"), byName("poll"), byName("ingest")];
 
       // The stack made dispatch and poll pull subscriptions (no functions of its own): make
       // them the production push subscriptions, pointed at the deployed bundles.
@@ -174,7 +186,7 @@ describe("the built bundles, deployed as Cloud Run functions deploys them", () =
       assert.match(String(((await accepted.json()) as { message_id?: unknown }).message_id), /\S/);
       const submitted = await stack.waitForEvent(
         (e) => e.run_id === runId && e.state === "submitted",
-        60_000,
+        120_000,
       );
       // Cloud Scheduler's part: ticks on launch-poll; the job moves one step between changes
       // (QUEUED, then PENDING and RUNNING, then SUCCEEDED) so each state is seen.
@@ -192,7 +204,7 @@ describe("the built bundles, deployed as Cloud Run functions deploys them", () =
           ["finished", 1],
         ] as const) {
           if (steps > 0) stack.vertex.control.advance({ job, steps });
-          await stack.waitForEvent((e) => e.run_id === runId && e.state === state, 60_000);
+          await stack.waitForEvent((e) => e.run_id === runId && e.state === state, 120_000);
         }
       } finally {
         clearInterval(ticker);
