@@ -80,7 +80,7 @@ export async function start(argv: string[], env: Env): Promise<number> {
     say("");
     say(`The ingest function (W&B webhooks) is on ${stack.webhook.url}. To launch the demo queue`);
     say("through it, as a W&B webhook automation would:");
-    say(`  ${demoCurlLine(stack.webhook.url, stack.webhook.token)}`);
+    say(`  ${demoCurlLine(stack.webhook.url, stack.webhook.token, stack.webhook.signingSecret)}`);
   }
   say("");
 

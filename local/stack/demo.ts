@@ -1,6 +1,8 @@
 // The demo the local stack seeds and launches: the seed's default Vertex queue config
 // (W&B's "GCP Vertex" queue as created in the UI) with a regional staging bucket, and a
 // launch message like W&B's own.
+import { createHmac } from "node:crypto";
+
 export const DEMO_QUEUE = "demo";
 export const DEMO_STAGING_BUCKET = "local-staging";
 /** The local stack's webhook token (SPEC §9); never a production default. */
@@ -45,14 +47,24 @@ export function demoWebhookBody(): Record<string, unknown> {
   return { ...message, name: "resnet50-webhook-demo", author: "webhook-demo" };
 }
 
-/** A curl line that POSTs the demo webhook to the ingest function, as W&B would. */
-export function demoCurlLine(url: string, token: string): string {
+/**
+ * A curl line that POSTs the demo webhook to the ingest function, as W&B would: with the
+ * signature W&B computes (base64 HMAC-SHA256 of the body) when a signing secret is set.
+ */
+export function demoCurlLine(url: string, token: string, signingSecret?: string): string {
+  const body = JSON.stringify(demoWebhookBody());
+  const signature = signingSecret
+    ? [
+        `-H 'X-Wandb-Signature: ${createHmac("sha256", signingSecret).update(body).digest("base64")}'`,
+      ]
+    : [];
   // The body holds no single quote, so it can sit in single quotes for any POSIX shell.
   return [
     `curl -sS -X POST ${url}/`,
     `-H 'Authorization: Bearer ${token}'`,
     "-H 'Content-Type: application/json'",
-    `-d '${JSON.stringify(demoWebhookBody())}'`,
+    ...signature,
+    `-d '${body}'`,
   ].join(" ");
 }
 

@@ -69,7 +69,7 @@ export interface Stack {
   storage: Storage;
   functions: Map<string, LocalFunction>;
   /** The ingest function's URL and bearer token, when it runs. */
-  webhook: { url: string; token: string } | undefined;
+  webhook: { url: string; token: string; signingSecret: string | undefined } | undefined;
   /** Every status event read so far, in arrival order. */
   events: StatusEventJson[];
   /** Waits for the first event (seen or still to come) matching `match`. */
@@ -183,18 +183,23 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       if (v !== undefined && v !== "") functionEnv[k] = v;
     }
 
-    const webhookToken = env.WEBHOOK_TOKEN || LOCAL_WEBHOOK_TOKEN;
-    // Only the ingest function gets the webhook token (and signing secret, when set).
+    // Only the ingest function gets the webhook token and signing secret (from the test's
+    // functionEnv, else the user's environment, else the local token).
+    const {
+      WEBHOOK_TOKEN: givenToken,
+      WEBHOOK_SIGNING_SECRET: givenSecret,
+      ...sharedEnv
+    } = functionEnv;
+    const webhookToken = givenToken || env.WEBHOOK_TOKEN || LOCAL_WEBHOOK_TOKEN;
+    const signingSecret = givenSecret || env.WEBHOOK_SIGNING_SECRET || undefined;
     const envOf = (name: string): Record<string, string> =>
       name === "ingest"
         ? {
-            ...functionEnv,
-            WEBHOOK_TOKEN: functionEnv.WEBHOOK_TOKEN || webhookToken,
-            ...(env.WEBHOOK_SIGNING_SECRET
-              ? { WEBHOOK_SIGNING_SECRET: env.WEBHOOK_SIGNING_SECRET }
-              : {}),
+            ...sharedEnv,
+            WEBHOOK_TOKEN: webhookToken,
+            ...(signingSecret ? { WEBHOOK_SIGNING_SECRET: signingSecret } : {}),
           }
-        : functionEnv;
+        : sharedEnv;
     const functions = new Map<string, LocalFunction>();
     const launchFunction = async (name: string, port: number) => {
       const source = SOURCES[name];
@@ -275,7 +280,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const stack: Stack = {
       project,
       region,
-      env: functionEnv,
+      env: sharedEnv,
       pubsubEmulator,
       gcs,
       vertex,
@@ -285,7 +290,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       webhook: functions.get("ingest")
         ? {
             url: functions.get("ingest")?.url ?? "",
-            token: envOf("ingest").WEBHOOK_TOKEN ?? webhookToken,
+            token: webhookToken,
+            signingSecret,
           }
         : undefined,
       events,

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { Readable } from "node:stream";
 import { describe, it } from "node:test";
+import { demoCurlLine } from "../../local/stack/demo.js";
 import { DispatchError } from "../../shared/errors.js";
 import {
   checkBearer,
@@ -229,5 +230,15 @@ describe("parseIngestOptions", () => {
       ]);
       assert.doesNotMatch(err.message, /two words|projects\/p|http:\/\/x/);
     }
+  });
+});
+
+describe("the demo curl line", () => {
+  it("signs its body as W&B does when the stack has a signing secret", () => {
+    const line = demoCurlLine("http://127.0.0.1:8083", "local-token", "sig-secret");
+    const body = /-d '(.*)'$/.exec(line)?.[1] ?? "";
+    const signature = /X-Wandb-Signature: ([^']+)'/.exec(line)?.[1] ?? "";
+    assert.deepEqual(checkSignature(signature, Buffer.from(body), "sig-secret"), { ok: true });
+    assert.doesNotMatch(demoCurlLine("http://x", "t"), /X-Wandb-Signature/);
   });
 });
