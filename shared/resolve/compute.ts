@@ -5,7 +5,7 @@
 import data from "../data/vertex-compute.json" with { type: "json" };
 import type { Issue } from "../errors.js";
 import { formatPath } from "../errors.js";
-import type { WorkerPoolSpec } from "../schemas/queue_config.js";
+import { isEmptyPool, type PoolSlot, type WorkerPoolSpec } from "../schemas/queue_config.js";
 import { ACCELERATOR_TYPES } from "../schemas/vertex_enums.js";
 import { didYouMean, unknownValueMessage } from "./keys.js";
 
@@ -150,16 +150,19 @@ function machinesFor(accelerator: string): string {
  * count; TPU topology; disk; scheduling strategy allowed for the machines.
  */
 export function checkWorkerPools(
-  pools: readonly WorkerPoolSpec[],
+  slots: readonly PoolSlot[],
   ctx: { region: string; strategy?: string; timeoutSeconds?: number },
 ): Findings {
+  // `{}` placeholders run nothing: only real pools are checked, at their own index.
+  const pools = slots.filter((p): p is WorkerPoolSpec => !isEmptyPool(p));
+  const indexOf = (pool: WorkerPoolSpec) => slots.indexOf(pool);
   const issues: Issue[] = [];
   const warnings: string[] = [];
   const allMachines = machineTypes();
   const poolsPath = "spec.worker_pool_specs";
-  if (pools.length > LIMITS.workerPoolPositions) {
+  if (slots.length > LIMITS.workerPoolPositions) {
     warnings.push(
-      `${poolsPath}: ${pools.length} worker pools; Vertex documents ${LIMITS.workerPoolPositions} positions (chief, workers, parameter servers, evaluators)`,
+      `${poolsPath}: ${slots.length} worker pools; Vertex documents ${LIMITS.workerPoolPositions} positions (chief, workers, parameter servers, evaluators)`,
     );
   }
   const firstReplicas = pools[0]?.replica_count ?? 1;
@@ -169,7 +172,8 @@ export function checkWorkerPools(
     );
   }
 
-  pools.forEach((pool, i) => {
+  pools.forEach((pool) => {
+    const i = indexOf(pool);
     const at = (...rest: string[]) => formatPath(["spec", "worker_pool_specs", i, ...rest]);
     const ms = pool.machine_spec;
     const mt = ms.machine_type;
@@ -384,7 +388,8 @@ export function checkWorkerPools(
   if (ctx.strategy === "FLEX_START") {
     const implied = COMPUTE_FACTS.scheduling.FLEX_START.accelerator_types_implied;
     const first = pools[0]?.machine_spec;
-    pools.forEach((pool, i) => {
+    pools.forEach((pool) => {
+      const i = indexOf(pool);
       const ms = pool.machine_spec;
       const acc = ms.accelerator_type;
       if (acc === undefined || acc === "ACCELERATOR_TYPE_UNSPECIFIED" || !implied.includes(acc)) {

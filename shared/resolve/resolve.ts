@@ -7,6 +7,7 @@ import { type DispatchError, formatPath, type Issue, issuesError } from "../erro
 import type { LaunchMessage } from "../schemas/message.js";
 import {
   GCS_URI_RE,
+  isEmptyPool,
   PROJECT_ID_RE,
   type QueueConfig,
   type Run,
@@ -14,6 +15,8 @@ import {
   SERVICE_ACCOUNT_RE,
   type Spec,
   SpecSchema,
+  type WorkerPoolSpec,
+  withGcsScheme,
 } from "../schemas/queue_config.js";
 import { safeParseWithIssues, unknownKeyIssues } from "../schemas/zod_issues.js";
 import { checkRegion, checkWorkerPools, LIMITS } from "./compute.js";
@@ -127,7 +130,8 @@ export function resolveLaunch(input: ResolveInput): ResolvedLaunch {
   const fromMessage = (issues: Issue[]) =>
     found.push(...issues.map((i) => ({ ...i, fromMessage: true })));
   const entity = message.entity ?? "";
-  const wandbProject = message.project ?? "";
+  // W&B lower-cases the project (LaunchProject): in ${project_name}, WANDB_PROJECT, labels, paths.
+  const wandbProject = (message.project ?? "").toLowerCase();
   const runId = runIdFor(message, idempotencyKey);
   const launchId = launchIdFor(idempotencyKey);
 
@@ -456,7 +460,12 @@ export function resolveLaunch(input: ResolveInput): ResolvedLaunch {
   // Env of every pool: queue env, W&B env, message env.
   const envs: EnvVar[][] = [];
   const images: string[] = [];
-  s.worker_pool_specs.forEach((pool, i) => {
+  s.worker_pool_specs.forEach((slot, i) => {
+    if (isEmptyPool(slot)) {
+      envs.push([]);
+      return;
+    }
+    const pool: WorkerPoolSpec = slot;
     const image =
       pool.container_spec?.image_uri ?? pool.python_package_spec?.executor_image_uri ?? "";
     images.push(image);
@@ -503,8 +512,8 @@ export function resolveLaunch(input: ResolveInput): ResolvedLaunch {
     envs.push(built.env);
   });
 
-  const baseOutputDirectory =
-    s.base_output_dir ?? `${s.staging_bucket.replace(/\/+$/, "")}/${runId}`;
+  const stagingUri = withGcsScheme(s.staging_bucket);
+  const baseOutputDirectory = s.base_output_dir ?? `${stagingUri.replace(/\/+$/, "")}/${runId}`;
 
   if (found.length > 0) throw failure(queueName, found);
 
@@ -533,7 +542,7 @@ export function resolveLaunch(input: ResolveInput): ResolvedLaunch {
     region: rg,
     parent: `projects/${p}/locations/${rg}`,
     customJob,
-    stagingBucket: bucketOf(s.staging_bucket),
+    stagingBucket: bucketOf(stagingUri),
     outputBucket: bucketOf(baseOutputDirectory),
     imageUris: [...new Set(images)],
     warnings: [...new Set(warnings)],

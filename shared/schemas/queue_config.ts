@@ -18,6 +18,7 @@ import {
 import {
   childSchema,
   evenWithOtherIssues,
+  markPlaceholder,
   safeParseWithIssues,
   unwrapSchema,
 } from "./zod_issues.js";
@@ -33,6 +34,19 @@ export const PROJECT_ID_RE = /^(?:[a-z][a-z0-9.-]*:)?[a-z][a-z0-9-]{4,28}[a-z0-9
 const gcsUri = z.string().regex(GCS_URI_RE, {
   error:
     'expected a Cloud Storage URI "gs://bucket[/path]" (bucket: 3-63 lowercase letters, digits, ".", "_", "-")',
+});
+
+/** A bare bucket name (`my-bucket[/path]`), which the Vertex SDK (and so the W&B agent) turns into gs://my-bucket. */
+const BARE_BUCKET_RE = /^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9](\/.*)?$/;
+
+/** `gs://` + a bare staging bucket name; a gs:// URI unchanged. */
+export function withGcsScheme(bucket: string): string {
+  return bucket.startsWith("gs://") ? bucket : `gs://${bucket}`;
+}
+
+const stagingBucket = z.string().refine((v) => GCS_URI_RE.test(v) || BARE_BUCKET_RE.test(v), {
+  error:
+    'expected a Cloud Storage URI "gs://bucket[/path]" or a bare bucket name (bucket: 3-63 lowercase letters, digits, ".", "_", "-")',
 });
 const serviceAccount = z.string().regex(SERVICE_ACCOUNT_RE, {
   error: "expected a service-account email, e.g. trainer@my-project.iam.gserviceaccount.com",
@@ -185,10 +199,49 @@ const WorkerPoolSpecSchema = z
     }
   }, evenWithOtherIssues);
 
+/**
+ * An empty worker pool `{}` after the first: a placeholder Vertex skips (e.g. position 1
+ * left empty so that a reduction server can take position 2). Sent as an empty WorkerPoolSpec.
+ */
+export type EmptyPool = Record<string, never>;
+
+/** True for the empty placeholder pool `{}`. */
+export function isEmptyPool(pool: unknown): pool is EmptyPool {
+  return (
+    pool !== null &&
+    typeof pool === "object" &&
+    !Array.isArray(pool) &&
+    Object.keys(pool).length === 0
+  );
+}
+
+// `abort`: a non-empty pool fails this option outright, so zod reports the real pool's
+// issues (zod_issues.ts picks them out of the union) instead of "unknown key" per field.
+export const EmptyPoolSchema = markPlaceholder(
+  z.custom<EmptyPool>(isEmptyPool, {
+    abort: true,
+    error: "expected {} (an empty placeholder pool)",
+  }),
+);
+
+const WorkerPoolSpecsSchema = z
+  .array(z.union([EmptyPoolSchema, WorkerPoolSpecSchema]))
+  .min(1)
+  .superRefine((pools, ctx) => {
+    if (pools[0] !== undefined && isEmptyPool(pools[0])) {
+      ctx.addIssue({
+        code: "custom",
+        path: [0],
+        message:
+          "the first worker pool (the chief) cannot be empty: give it a machine_spec and a container_spec; only later pools may be {} placeholders",
+      });
+    }
+  });
+
 /** `spec` after overrides, template variables and macros. */
 export const SpecSchema = z.strictObject({
-  worker_pool_specs: z.array(WorkerPoolSpecSchema).min(1),
-  staging_bucket: gcsUri,
+  worker_pool_specs: WorkerPoolSpecsSchema,
+  staging_bucket: stagingBucket,
   base_output_dir: gcsUri.optional(),
   labels: z.record(z.string(), z.string()).optional(),
   encryption_spec_key_name: z
@@ -201,7 +254,9 @@ export const SpecSchema = z.strictObject({
   service_account: serviceAccount.optional(),
 });
 export type Spec = z.output<typeof SpecSchema>;
-export type WorkerPoolSpec = Spec["worker_pool_specs"][number];
+export type WorkerPoolSpec = z.output<typeof WorkerPoolSpecSchema>;
+/** A pool as written: a full spec, or the `{}` placeholder after the first. */
+export type PoolSlot = Spec["worker_pool_specs"][number];
 
 /** `run` after overrides, template variables and macros. */
 export const RunSchema = z.strictObject({
