@@ -3,7 +3,7 @@
 // variables per container. WANDB_CONFIG is split into WANDB_CONFIG_0..N when it is longer
 // than one environment value may be. Error messages name variables, never their values.
 import type { Issue } from "../errors.js";
-import { LIMITS } from "./compute.js";
+import { LIMITS } from "./compute_facts.js";
 
 export interface EnvVar {
   name: string;
