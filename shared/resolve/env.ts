@@ -3,7 +3,7 @@
 // variables per container. WANDB_CONFIG is split into WANDB_CONFIG_0..N when it is longer
 // than one environment value may be. Error messages name variables, never their values.
 import type { Issue } from "../errors.js";
-import { LIMITS } from "./compute.js";
+import { LIMITS } from "./compute_facts.js";
 
 export interface EnvVar {
   name: string;
@@ -80,6 +80,28 @@ export function wandbEnv(input: WandbEnvInput): EnvVar[] {
 }
 
 /**
+ * Injected names whose value is only a default: the queue's container env may set them
+ * (a dedicated W&B server sets WANDB_BASE_URL there), and then the queue's value is kept
+ * and the dispatcher's is not added (SPEC §4). Every other injected name is the
+ * dispatcher's alone.
+ */
+export const QUEUE_OVERRIDABLE_ENV = [
+  "WANDB_BASE_URL",
+  "WANDB_DOCKER",
+  "WANDB_NAME",
+  "WANDB_USERNAME",
+] as const;
+
+const DISPATCHER = "vertex-dispatch's W&B variables";
+
+function setTwice(name: string, first: string, second: string): string {
+  const base = `environment variable ${name} is set twice (${first} and ${second})`;
+  if (first !== DISPATCHER && second !== DISPATCHER) return `${base}; remove one`;
+  const other = first === DISPATCHER ? second : first;
+  return `${base}: vertex-dispatch injects ${name} itself, so remove it from ${other} (the queue's container env may set only ${QUEUE_OVERRIDABLE_ENV.join(", ")})`;
+}
+
+/**
  * Queue env + W&B env + message env for one container. `path` is the container's env
  * path in the config (e.g. `spec.worker_pool_specs[0].container_spec.env`).
  */
@@ -95,10 +117,7 @@ export function buildEnv(
   const add = (v: EnvVar, from: string, where: string) => {
     const first = origin.get(v.name);
     if (first !== undefined) {
-      issues.push({
-        path: where,
-        message: `environment variable ${v.name} is set twice (${first} and ${from}); remove one`,
-      });
+      issues.push({ path: where, message: setTwice(v.name, first, from) });
       return;
     }
     origin.set(v.name, from);
@@ -107,7 +126,12 @@ export function buildEnv(
   queueEnv.forEach((v, i) => {
     add(v, "the queue config", `${path}[${i}]`);
   });
-  for (const v of wandb) add(v, "vertex-dispatch's W&B variables", path);
+  const queueNames = new Set(queueEnv.map((v) => v.name));
+  for (const v of wandb) {
+    const queueDefault = (QUEUE_OVERRIDABLE_ENV as readonly string[]).includes(v.name);
+    if (queueDefault && queueNames.has(v.name)) continue;
+    add(v, DISPATCHER, path);
+  }
   for (const [name, value] of Object.entries(messageEnv ?? {})) {
     add({ name, value }, "the launch message", `message.env.${name}`);
   }

@@ -37,3 +37,27 @@ export function runIdFor(message: LaunchMessage, idempotencyKey: string): string
   for (let i = 0; i < 8; i++) out += RUN_ID_ALPHABET[(digest[i] ?? 0) % RUN_ID_ALPHABET.length];
   return out;
 }
+
+/** What every resolver step knows about the launch it resolves. */
+export interface LaunchIds {
+  queueName: string;
+  runId: string;
+  launchId: string;
+  entity: string;
+  /** The W&B project, lower-cased as W&B does (LaunchProject): in ${project_name}, WANDB_PROJECT, labels, paths. */
+  wandbProject: string;
+}
+
+export function launchIdsFor(
+  queueName: string,
+  message: LaunchMessage,
+  idempotencyKey: string,
+): LaunchIds {
+  return {
+    queueName,
+    runId: runIdFor(message, idempotencyKey),
+    launchId: launchIdFor(idempotencyKey),
+    entity: message.entity ?? "",
+    wandbProject: (message.project ?? "").toLowerCase(),
+  };
+}

@@ -3,7 +3,11 @@
 // breaks the rules is an error (we do not rewrite what a user wrote).
 import type { Issue } from "../errors.js";
 import { formatPath } from "../errors.js";
-import { LIMITS } from "./compute.js";
+import type { Spec } from "../schemas/queue_config.js";
+import { LIMITS } from "./compute_facts.js";
+import type { LaunchIds } from "./ids.js";
+import { type IssueCollector, SET_BY_MESSAGE } from "./issues.js";
+import { isPlain } from "./overrides.js";
 
 /** Keys: start with a lowercase letter (international allowed), then lowercase, digits, `_`, `-`; 1-63 characters. */
 export const LABEL_KEY_RE = /^[\p{Ll}\p{Lo}][\p{Ll}\p{Lo}\p{N}_-]{0,62}$/u;
@@ -83,4 +87,32 @@ export function buildLabels(
     });
   }
   return { labels, issues };
+}
+
+/**
+ * Step "labels": the user's labels (checked) plus ours. Too many labels is the message's
+ * doing when the queue's own labels fit and the message's resource_args added some.
+ */
+export function labelsFor(
+  queueLabels: unknown,
+  spec: Spec,
+  ids: LaunchIds,
+  issues: IssueCollector,
+): Record<string, string> {
+  const { runId, queueName, entity, wandbProject: project, launchId } = ids;
+  const built = buildLabels(
+    spec.labels,
+    dispatcherLabels({ runId, queueName, entity, project, launchId }),
+  );
+  const queueCount = isPlain(queueLabels) ? Object.keys(queueLabels).length : 0;
+  const queueFits = queueCount + DISPATCHER_LABEL_KEYS.length <= LIMITS.labelsMax;
+  const messageAdds = issues.overrodeUnder("spec.labels.");
+  for (const issue of built.issues) {
+    if (issue.path === "spec.labels" && queueFits && messageAdds) {
+      issues.fromMessage([{ ...issue, message: `${issue.message}${SET_BY_MESSAGE}` }]);
+    } else {
+      issues.fromResolved([issue]);
+    }
+  }
+  return built.labels;
 }

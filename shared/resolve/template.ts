@@ -154,60 +154,8 @@ export function substituteTemplates(
   ctx: TemplateContext,
   issues: Issue[],
 ): unknown {
-  const { defs, values } = ctx;
   if (typeof data === "string") {
-    if (!data.includes("{{")) return data;
-    const missing = (name: string): undefined => {
-      const where = formatPath(path);
-      ctx.unresolved.add(where);
-      if (!Object.hasOwn(defs, name)) {
-        const hint = didYouMean(name, Object.keys(defs));
-        issues.push({
-          path: where,
-          message: `unknown template variable "${name}"${hint ? `: did you mean "${hint}"?` : ""}; define it under template_variables`,
-        });
-      } else if (!ctx.invalid.has(name) && !ctx.reported.has(name)) {
-        ctx.reported.add(name);
-        issues.push({
-          path: formatPath([...ctx.valuePrefix, name]),
-          message: `template variable "${name}" has no value (used at ${where}): set template_variables.${name} in the launch message, or give it a default in the queue config`,
-        });
-      }
-      return undefined;
-    };
-    const whole = WHOLE_REF_RE.exec(data);
-    if (whole) {
-      const name = whole[1] ?? "";
-      const value = values.get(name);
-      if (value === undefined) return missing(name) ?? data;
-      const kind = scalarKind(schema);
-      if (kind === "number") {
-        if (typeof value === "number") {
-          ctx.filled.set(formatPath(path), [name]);
-          return value;
-        }
-        ctx.unresolved.add(formatPath(path));
-        issues.push({
-          path: formatPath(path),
-          message: `template variable "${name}" is a string but this field needs a number; declare it with schema type integer or number`,
-        });
-        return data;
-      }
-      ctx.filled.set(formatPath(path), [name]);
-      return String(value);
-    }
-    const used: string[] = [];
-    const out = data.replace(TEMPLATE_REF_RE, (ref, name: string) => {
-      const value = values.get(name);
-      if (value === undefined) {
-        missing(name);
-        return ref;
-      }
-      if (!used.includes(name)) used.push(name);
-      return String(value);
-    });
-    if (used.length) ctx.filled.set(formatPath(path), used);
-    return out;
+    return data.includes("{{") ? substituteString(data, schema, path, ctx, issues) : data;
   }
   if (Array.isArray(data)) {
     return data.map((item, i) =>
@@ -217,15 +165,78 @@ export function substituteTemplates(
   if (data !== null && typeof data === "object") {
     const out: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(data)) {
-      out[key] = substituteTemplates(
-        value,
-        schema && childSchema(schema, key),
-        [...path, key],
-        ctx,
-        issues,
-      );
+      const child = schema && childSchema(schema, key);
+      out[key] = substituteTemplates(value, child, [...path, key], ctx, issues);
     }
     return out;
   }
   return data;
+}
+
+/** Reports a reference without a value once (an unknown name at each use); marks the path unresolved. */
+function reportMissing(name: string, where: string, ctx: TemplateContext, issues: Issue[]): void {
+  ctx.unresolved.add(where);
+  if (!Object.hasOwn(ctx.defs, name)) {
+    const hint = didYouMean(name, Object.keys(ctx.defs));
+    issues.push({
+      path: where,
+      message: `unknown template variable "${name}"${hint ? `: did you mean "${hint}"?` : ""}; define it under template_variables`,
+    });
+  } else if (!ctx.invalid.has(name) && !ctx.reported.has(name)) {
+    ctx.reported.add(name);
+    issues.push({
+      path: formatPath([...ctx.valuePrefix, name]),
+      message: `template variable "${name}" has no value (used at ${where}): set template_variables.${name} in the launch message, or give it a default in the queue config`,
+    });
+  }
+}
+
+/** A string that is exactly one reference takes the typed value in a numeric field; else it is interpolated. */
+function substituteString(
+  data: string,
+  schema: z.ZodType | undefined,
+  path: (string | number)[],
+  ctx: TemplateContext,
+  issues: Issue[],
+): unknown {
+  const where = formatPath(path);
+  const whole = WHOLE_REF_RE.exec(data);
+  if (whole) return substituteWhole(data, whole[1] ?? "", schema, where, ctx, issues);
+  const used: string[] = [];
+  const out = data.replace(TEMPLATE_REF_RE, (ref, name: string) => {
+    const value = ctx.values.get(name);
+    if (value === undefined) {
+      reportMissing(name, where, ctx, issues);
+      return ref;
+    }
+    if (!used.includes(name)) used.push(name);
+    return String(value);
+  });
+  if (used.length) ctx.filled.set(where, used);
+  return out;
+}
+
+function substituteWhole(
+  data: string,
+  name: string,
+  schema: z.ZodType | undefined,
+  where: string,
+  ctx: TemplateContext,
+  issues: Issue[],
+): unknown {
+  const value = ctx.values.get(name);
+  if (value === undefined) {
+    reportMissing(name, where, ctx, issues);
+    return data;
+  }
+  if (scalarKind(schema) === "number" && typeof value !== "number") {
+    ctx.unresolved.add(where);
+    issues.push({
+      path: where,
+      message: `template variable "${name}" is a string but this field needs a number; declare it with schema type integer or number`,
+    });
+    return data;
+  }
+  ctx.filled.set(where, [name]);
+  return scalarKind(schema) === "number" ? value : String(value);
 }

@@ -3,7 +3,13 @@
 // `{seconds}`. Every field is mapped explicitly (the client silently drops snake_case
 // keys), and proto3 default values (false, 0, "", UNSPECIFIED) are left out so that the
 // object survives an encode/decode round trip unchanged.
-import type { Run, Spec, WorkerPoolSpec } from "../schemas/queue_config.js";
+import {
+  isEmptyPool,
+  type PoolSlot,
+  type Run,
+  type Spec,
+  type WorkerPoolSpec,
+} from "../schemas/queue_config.js";
 import type { EnvVar } from "./env.js";
 
 export type ProtoObject = Record<string, unknown>;
@@ -18,7 +24,11 @@ export interface TranslateInput {
   baseOutputDirectory: string;
   /** Final env of each pool's container, by pool index. */
   env: EnvVar[][];
-  /** The message's entry_point/args, replacing command/args in every pool. */
+  /**
+   * The message's entry_point (replaces command in every pool) and args (come first in
+   * every pool's args, before the queue's own: entry point + launch args + queue args is
+   * the argv the W&B agent runs).
+   */
   command?: string[] | undefined;
   args?: string[] | undefined;
   /** Full resource names (the resolver expands bare experiment names). */
@@ -52,7 +62,15 @@ function envList(env: EnvVar[]): ProtoObject[] {
   return env.map((v) => ({ name: v.name, value: v.value }));
 }
 
-function workerPool(pool: WorkerPoolSpec, input: TranslateInput, i: number): ProtoObject {
+/** The launch's args, then the pool's own (SPEC §4: queue args are never lost). */
+function argsOf(launchArgs: string[] | undefined, poolArgs: string[] | undefined): string[] {
+  return [...(launchArgs ?? []), ...(poolArgs ?? [])];
+}
+
+function workerPool(slot: PoolSlot, input: TranslateInput, i: number): ProtoObject {
+  // A `{}` placeholder after the first pool is sent as an empty WorkerPoolSpec.
+  if (isEmptyPool(slot)) return {};
+  const pool: WorkerPoolSpec = slot;
   const out: ProtoObject = {
     machineSpec: machineSpec(pool.machine_spec),
     replicaCount: pool.replica_count ?? 1,
@@ -75,21 +93,21 @@ function workerPool(pool: WorkerPoolSpec, input: TranslateInput, i: number): Pro
   if (pool.container_spec) {
     const c = pool.container_spec;
     const command = input.command ?? c.command;
-    const args = input.args ?? c.args;
+    const args = argsOf(input.args, c.args);
     const cs: ProtoObject = { imageUri: c.image_uri };
     if (command?.length) cs.command = [...command];
-    if (args?.length) cs.args = [...args];
+    if (args.length) cs.args = args;
     if (env.length) cs.env = envList(env);
     out.containerSpec = cs;
   } else if (pool.python_package_spec) {
     const p = pool.python_package_spec;
-    const args = input.args ?? p.args;
+    const args = argsOf(input.args, p.args);
     const ps: ProtoObject = {
       executorImageUri: p.executor_image_uri,
       packageUris: [...p.package_uris],
       pythonModule: p.python_module,
     };
-    if (args?.length) ps.args = [...args];
+    if (args.length) ps.args = args;
     if (env.length) ps.env = envList(env);
     out.pythonPackageSpec = ps;
   }

@@ -27,42 +27,98 @@ export const WATCHED_STATES: ReadonlySet<RecordState> = new Set([
 ]);
 
 export const RecordErrorSchema = z.object({
-  kind: z.string(),
-  message: z.string(),
-  issues: z.array(z.object({ path: z.string(), message: z.string() })).default([]),
+  kind: z.string().describe("Error kind (shared/errors.ts), e.g. invalid_config, job_failed."),
+  message: z.string().describe("What went wrong, for people."),
+  issues: z
+    .array(
+      z.object({
+        path: z.string().describe("Path of the bad field; empty for the whole input."),
+        message: z.string().describe("What is wrong there and how to fix it."),
+      }),
+    )
+    .default([])
+    .describe("Every problem found, each with its path."),
 });
 export type RecordError = z.infer<typeof RecordErrorSchema>;
 
 export const LaunchRecordSchema = z.object({
-  version: z.literal(1),
-  launch_id: z.string(),
-  idempotency_key: z.string(),
-  queue: z.string().nullable(),
-  entity: z.string().nullable(),
-  project: z.string().nullable(),
-  run_id: z.string().nullable(),
-  state: z.enum(RECORD_STATES),
-  priority: z.number().int().min(0).max(3),
-  attempt: z.number().int().min(1),
-  job_name: z.string().nullable(),
-  vertex_state: z.string().nullable(),
-  console_url: z.string().nullable(),
-  error: RecordErrorSchema.nullable(),
-  warnings: z.array(z.string()),
+  version: z.literal(1).describe("Record format version."),
+  launch_id: z
+    .string()
+    .describe("20 hex characters of SHA-256 of the idempotency key; the job's launch-id label."),
+  idempotency_key: z
+    .string()
+    .describe(
+      "The key that makes the launch exactly-once (attribute, queue/entity/project/run_id, or message id).",
+    ),
+  queue: z
+    .string()
+    .nullable()
+    .describe("The launch's queue; null for a message too broken to name one."),
+  entity: z.string().nullable().describe("W&B entity; null when unknown."),
+  project: z.string().nullable().describe("W&B project; null when unknown."),
+  run_id: z.string().nullable().describe("W&B run id; null when unknown."),
+  state: z
+    .enum(RECORD_STATES)
+    .describe("The launch's state; dispatching while a lease holder creates the job."),
+  priority: z.number().int().min(0).max(3).describe("0-3, 0 highest: backlog order."),
+  attempt: z
+    .number()
+    .int()
+    .min(1)
+    .describe("1 for the first submission, +1 per resubmission after preemption."),
+  job_name: z
+    .string()
+    .nullable()
+    .describe("projects/P/locations/R/customJobs/ID; null until the job exists."),
+  vertex_state: z
+    .string()
+    .nullable()
+    .describe("Last Vertex job state seen (JOB_STATE_*); null before."),
+  console_url: z
+    .string()
+    .nullable()
+    .describe("The job's page in the Google Cloud console; null until the job exists."),
+  error: RecordErrorSchema.nullable().describe(
+    "Why the launch was rejected or failed; null otherwise.",
+  ),
+  warnings: z.array(z.string()).describe("Warnings from resolution and preflight."),
   /** Who is dispatching this launch right now, and until when; null when nobody is. */
-  lease: z.object({ holder: z.string(), expires_at: z.string() }).nullable(),
+  lease: z
+    .object({
+      holder: z.string().describe("Unique id of the instance dispatching the launch."),
+      expires_at: z.string().describe("ISO 8601 UTC time the lease ends."),
+    })
+    .nullable()
+    .describe("Who is dispatching this launch right now, and until when; null when nobody is."),
   /** The launch message as received (it holds no dispatcher secret), kept for the backlog and retries. */
-  message: z.record(z.string(), z.unknown()).nullable(),
+  message: z
+    .record(z.string(), z.unknown())
+    .nullable()
+    .describe(
+      "The launch message as received, kept for the backlog and retries; null for an unreadable one.",
+    ),
   /**
    * An event written with the change it reports, before it is published (poll and cancel):
    * whoever finds it after `until` publishes it and clears it, so a change is never left
    * unreported, and overlapping ticks never both publish it.
    */
-  outbox: z.object({ event: StatusEventSchema, until: z.string() }).nullable().default(null),
+  outbox: z
+    .object({
+      event: StatusEventSchema.describe("The status event to publish."),
+      until: z.string().describe("ISO 8601 UTC time after which anyone who finds it publishes it."),
+    })
+    .nullable()
+    .default(null)
+    .describe(
+      "An event written with the change it reports, before it is published; null when none is pending.",
+    ),
   /** Jobs of earlier attempts (preemption retries). */
-  previous_jobs: z.array(z.string()),
-  created_at: z.string(),
-  updated_at: z.string(),
+  previous_jobs: z
+    .array(z.string())
+    .describe("Job names of earlier attempts (preemption retries)."),
+  created_at: z.string().describe("ISO 8601 UTC time the record was created."),
+  updated_at: z.string().describe("ISO 8601 UTC time of the last change."),
 });
 export type LaunchRecord = z.infer<typeof LaunchRecordSchema>;
 

@@ -62,7 +62,42 @@ export function schemaAt(schema: AnySchema, path: readonly Segment[]): AnySchema
 /** The keys an object schema allows, or undefined when the schema is not an object. */
 export function knownKeys(schema: AnySchema): string[] | undefined {
   const s = unwrapSchema(schema);
-  return s instanceof z.ZodObject ? Object.keys(s.shape) : undefined;
+  if (s instanceof z.ZodObject) return Object.keys(s.shape);
+  if (s instanceof z.ZodUnion) {
+    const keys = (s.options as readonly AnySchema[]).flatMap((o) => knownKeys(o) ?? []);
+    return keys.length > 0 ? [...new Set(keys)] : undefined;
+  }
+  return undefined;
+}
+
+const placeholders = new WeakSet<AnySchema>();
+
+/**
+ * Marks a union option as a placeholder (the empty worker pool `{}`): when no option
+ * matches, the issues of the other, real option are the ones reported.
+ */
+export function markPlaceholder<S extends AnySchema>(schema: S): S {
+  placeholders.add(schema);
+  return schema;
+}
+
+/**
+ * A union of a placeholder and one real shape fails as "invalid_union"; the person
+ * meant the real shape, so its issues are reported (with full paths) instead.
+ */
+function unionIssues(iss: z.core.$ZodIssue, schema: AnySchema): z.core.$ZodIssue[] {
+  if (iss.code !== "invalid_union") return [iss];
+  const path = iss.path.filter((p): p is Segment => typeof p !== "symbol");
+  const union = schemaAt(schema, path);
+  const options =
+    union && unwrapSchema(union) instanceof z.ZodUnion
+      ? ((unwrapSchema(union) as z.ZodUnion).options as readonly AnySchema[])
+      : [];
+  const real = iss.errors.filter((_, i) => !placeholders.has(options[i] as AnySchema));
+  if (options.length === 0 || real.length !== 1) return [iss];
+  return (real[0] ?? []).flatMap((inner) =>
+    unionIssues({ ...inner, path: [...iss.path, ...inner.path] }, schema),
+  );
 }
 
 /** What kind of scalar a field holds: decides how a whole `{{var}}` is substituted. */
@@ -171,7 +206,7 @@ export function toIssues(
   keep: (iss: z.core.$ZodIssue) => boolean = () => true,
 ): Issue[] {
   const out: Issue[] = [];
-  for (const iss of error.issues) {
+  for (const iss of error.issues.flatMap((i) => unionIssues(i, schema))) {
     if (!keep(iss)) continue;
     const path = iss.path.filter((p): p is Segment => typeof p !== "symbol");
     if (iss.code === "unrecognized_keys") {

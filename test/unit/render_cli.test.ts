@@ -170,7 +170,7 @@ describe("render", () => {
   });
   it("exits 2 with every error (path and expectation) on stderr", () => {
     const q = set(
-      set(baseQueue(), "spec.staging_bucket", "bucket"),
+      set(baseQueue(), "spec.staging_bucket", "Bad Bucket"),
       "spec.worker_pool_specs[0].machine_spec.machineType",
       "x",
     );

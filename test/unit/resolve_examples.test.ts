@@ -51,8 +51,16 @@ describe("examples render", () => {
       acceleratorType: "NVIDIA_TESLA_T4",
       acceleratorCount: 4,
     });
-    // The message's args replace the queue's (which held "{{gpus}}" and "${run_name}").
-    assert.deepEqual((pool(r, 0).containerSpec as Obj).args, ["--epochs", "90"]);
+    // The message's args come first, then the queue's ("{{gpus}}" and "${run_name}", which
+    // is the run id here: the message has no name).
+    assert.deepEqual((pool(r, 0).containerSpec as Obj).args, [
+      "--epochs",
+      "90",
+      "--gpus",
+      "4",
+      "--run-name",
+      "vit4gpu01",
+    ]);
     assert.deepEqual((r.customJob.jobSpec as Obj).scheduling, {
       timeout: { seconds: 86400 },
       strategy: "SPOT",

@@ -275,7 +275,7 @@ describe("resolve: every spec/run key becomes its proto field", () => {
     const name = "projects/p/locations/us-central1/metadataStores/default/contexts/e";
     assert.equal(job(set(baseQueue(), "run.experiment", name)).jobSpec.experiment, name);
   });
-  it("the message's entry_point and args replace command and args in every pool", () => {
+  it("the message's entry_point replaces command, and its args come before the pool's own, in every pool", () => {
     const q = baseQueue();
     set(q, "spec.worker_pool_specs[0].container_spec.command", ["old"]);
     set(q, "spec.worker_pool_specs[0].container_spec.args", ["old-arg"]);
@@ -288,10 +288,10 @@ describe("resolve: every spec/run key becomes its proto field", () => {
     });
     for (const p of j.jobSpec.workerPoolSpecs) {
       assert.deepEqual((p.containerSpec as Obj).command, ["python", "-m", "train"]);
-      assert.deepEqual((p.containerSpec as Obj).args, ["--epochs", "3"]);
+      assert.deepEqual((p.containerSpec as Obj).args, ["--epochs", "3", "old-arg"]);
     }
   });
-  it("the message's args replace a python package's args", () => {
+  it("the message's args come before a python package's own args", () => {
     const q = set(baseQueue(), "spec.worker_pool_specs[0]", {
       machine_spec: { machine_type: "e2-standard-8" },
       python_package_spec: {
@@ -302,7 +302,7 @@ describe("resolve: every spec/run key becomes its proto field", () => {
       },
     });
     const pool = job(q, { ...baseMessage(), args: ["new"] }).jobSpec.workerPoolSpecs[0] as Obj;
-    assert.deepEqual((pool.pythonPackageSpec as Obj).args, ["new"]);
+    assert.deepEqual((pool.pythonPackageSpec as Obj).args, ["new", "old"]);
   });
   it("never leaves a snake_case key in the object handed to the client", () => {
     const q = set(baseQueue(), "run", {

@@ -127,10 +127,10 @@ const INVALID: Array<[string, Record<string, unknown>, string, RegExp]> = [
     /required/,
   ],
   [
-    "staging_bucket not gs://",
-    t("spec.staging_bucket", "my-bucket"),
+    "staging_bucket neither gs:// nor a bare bucket name",
+    t("spec.staging_bucket", "s3://my-bucket"),
     "spec.staging_bucket",
-    /gs:\/\/bucket\[\/path\]/,
+    /gs:\/\/bucket\[\/path\]" or a bare bucket name/,
   ],
   [
     "base_output_dir not gs://",
