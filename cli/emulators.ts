@@ -99,7 +99,8 @@ export async function emulators(argv: string[], env: Env): Promise<number> {
       pubsubHost = pubsub.host;
     }
     say("");
-    say(environment(project, pubsubHost, gcs.url, vertex.grpcAddress, vertex.restUrl));
+    const ingestPort = Number(env.INGEST_PORT) || 8083;
+    say(environment(project, pubsubHost, gcs.url, vertex.grpcAddress, vertex.restUrl, ingestPort));
   } catch (err) {
     process.stderr.write(`vertex-dispatch emulators: ${(err as Error).message}\n`);
     await stopAll();
@@ -130,6 +131,7 @@ function environment(
   gcsUrl: string,
   vertexGrpc: string,
   vertexRest: string,
+  ingestPort: number,
 ): string {
   const lines = [
     "# Environment for the SDKs, the functions and the vertex-dispatch CLI:",
@@ -153,8 +155,9 @@ function environment(
     lines.push(
       "",
       "# The ingest function (W&B webhooks) against these emulators, in this shell after the exports:",
-      `export WEBHOOK_TOKEN=${LOCAL_WEBHOOK_TOKEN} INGEST_URL=http://127.0.0.1:8083`,
-      `#   ${ingestCommand(8083)}`,
+      `export WEBHOOK_TOKEN=${LOCAL_WEBHOOK_TOKEN} INGEST_URL=http://127.0.0.1:${ingestPort}`,
+      "#   gcloud pubsub topics create launch-jobs   # the emulator starts empty",
+      `#   ${ingestCommand(ingestPort)}`,
     );
   }
   lines.push(

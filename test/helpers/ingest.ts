@@ -107,7 +107,7 @@ export async function pullThrough(
   client: PubSub,
   subscription: string,
   marker: string,
-  timeoutMs = 20_000,
+  timeoutMs = 60_000,
 ): Promise<PulledMessage[]> {
   const out: PulledMessage[] = [];
   const deadline = Date.now() + timeoutMs;

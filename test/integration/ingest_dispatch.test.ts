@@ -20,7 +20,11 @@ describe("ingest → dispatch → CustomJob", { skip: missing ?? false }, () => 
 
   const jobsOf = (runId: string) =>
     stack.vertex.control.jobs().filter((j) => j.labels["wandb-run-id"] === runId);
-  const until = async (what: string, done: () => boolean, timeoutMs = 30_000) => {
+  // Generous: on a loaded machine the first launch of a fresh stack can take half a minute.
+  const WAIT_MS = 90_000;
+  const submittedOf = (runId: string) =>
+    stack.waitForEvent((e) => e.run_id === runId && e.state === "submitted", WAIT_MS);
+  const until = async (what: string, done: () => boolean, timeoutMs = WAIT_MS) => {
     const deadline = Date.now() + timeoutMs;
     while (!done()) {
       if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${what}`);
@@ -51,9 +55,7 @@ describe("ingest → dispatch → CustomJob", { skip: missing ?? false }, () => 
     const a = await deliver(body);
     const b = await deliver(body);
     assert.equal(a.run_id, b.run_id);
-    const submitted = await stack.waitForEvent(
-      (e) => e.run_id === a.run_id && e.state === "submitted",
-    );
+    const submitted = await submittedOf(a.run_id);
     assert.equal(submitted.launch_id, a.launch_id);
     assert.equal(submitted.queue, DEMO_QUEUE);
     await until(
@@ -95,9 +97,7 @@ describe("ingest → dispatch → CustomJob", { skip: missing ?? false }, () => 
     assert.equal(code, "202", out);
     const reply = JSON.parse(body ?? "{}") as { run_id: string; queue: string };
     assert.equal(reply.queue, DEMO_QUEUE);
-    const event = await stack.waitForEvent(
-      (e) => e.run_id === reply.run_id && e.state === "submitted",
-    );
+    const event = await submittedOf(reply.run_id);
     assert.equal(jobsOf(reply.run_id).length, 1, String(event.job_name));
   });
 
@@ -105,7 +105,7 @@ describe("ingest → dispatch → CustomJob", { skip: missing ?? false }, () => 
     const one = await deliver(fillTemplate(template, first ?? {}));
     const two = await deliver(fillTemplate(template, second ?? {}));
     assert.notEqual(one.run_id, two.run_id);
-    await stack.waitForEvent((e) => e.run_id === two.run_id && e.state === "submitted");
+    await submittedOf(two.run_id);
     assert.equal(jobsOf(one.run_id).length, 1);
     assert.equal(jobsOf(two.run_id).length, 1);
   });

@@ -58,11 +58,19 @@ describe("vertex-dispatch emulators", () => {
         VERTEX_ENDPOINT: `127.0.0.1:${grpc}`,
         VERTEX_REST_ENDPOINT: `http://127.0.0.1:${rest}`,
         GOOGLE_CLOUD_PROJECT: "cli-project",
+        INGEST_PORT: "18083",
       },
       /Ctrl-C/,
     );
     try {
       assert.match(out(), /Ctrl-C/, `not running:\n${out()}\n${err()}`);
+      if (!missing) {
+        assert.match(
+          out(),
+          /export WEBHOOK_TOKEN=local-token INGEST_URL=http:\/\/127\.0\.0\.1:18083\n/,
+        );
+        assert.match(out(), /--target=ingest --signature-type=http .* --port=18083\n/);
+      }
       assert.match(out(), new RegExp(`export GCS_ENDPOINT=http://127.0.0.1:${gcs}\\n`));
       assert.match(out(), new RegExp(`export VERTEX_ENDPOINT=127.0.0.1:${grpc}\\n`));
       assert.match(out(), new RegExp(`export VERTEX_REST_ENDPOINT=http://127.0.0.1:${rest}\\n`));
