@@ -37,7 +37,7 @@ export async function buildCli({ root = ROOT, quiet = false } = {}) {
       sourcemap: "linked",
       logLevel: quiet ? "silent" : "warning",
       outExtension: { ".js": ".js" },
-      chunkNames: "chunks/[name]-[hash]",
+      chunkNames: "[name]-[hash]",
     });
     const old = `${outDir}.old-${process.pid}-${Date.now()}`;
     try {

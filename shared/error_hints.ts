@@ -16,6 +16,12 @@ interface Rule {
 
 const RULES: Rule[] = [
   {
+    match: /queue "([^"]+)" has no config/,
+    hints: (m) => [
+      `add the queue's config (validated first): vertex-dispatch queues push FILE --name ${m[1]}`,
+    ],
+  },
+  {
     // Vertex AI's act-as denial (INVALID_ARGUMENT on real Vertex, python-aiplatform#1073).
     match:
       /permission to act as service[_ ]account:?\s*([^\s.()]+(?:\.[^\s.()]+)*@[^\s()]+?)\.?(?:\s|$)/i,

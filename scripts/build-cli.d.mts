@@ -1,0 +1,2 @@
+// Types of scripts/build-cli.mjs, for the TypeScript callers (tests, scripts/build.mjs).
+export function buildCli(options?: { root?: string; quiet?: boolean }): Promise<string>;
