@@ -20,15 +20,19 @@ const spec = SPECS.queues;
 
 export async function queues(values: FlagValues, positionals: string[], ctx: Ctx): Promise<number> {
   const [sub, arg] = positionals;
+  const known =
+    (sub === "list" && arg === undefined) || ((sub === "show" || sub === "push") && arg);
+  if (!known) {
+    throw usageError(
+      spec,
+      sub ? `cannot read "queues ${positionals.join(" ")}"` : "say list, show NAME or push FILE",
+    );
+  }
   const c = cliEnv(ctx.env, { project: str(values, "project"), region: str(values, "region") });
   const store = queueStore(c, () => storageFor(c));
-  if (sub === "list" && arg === undefined) return list(store, values, ctx);
-  if (sub === "show" && arg) return show(store, arg, values, ctx);
-  if (sub === "push" && arg) return push(store, arg, values, ctx, c);
-  throw usageError(
-    spec,
-    sub ? `cannot read "queues ${positionals.join(" ")}"` : "say list, show NAME or push FILE",
-  );
+  if (sub === "list") return list(store, values, ctx);
+  if (sub === "show") return show(store, arg ?? "", values, ctx);
+  return push(store, arg ?? "", values, ctx, c);
 }
 
 async function list(store: QueueStore, values: FlagValues, ctx: Ctx): Promise<number> {
