@@ -330,4 +330,33 @@ describe("render", () => {
     ]);
     assert.ok(!r.stdout.includes("WANDB_API_KEY"));
   });
+  it("the built bin (a protos subset, protobufjs/light) prints what the sources print (all of protos.json)", async () => {
+    await buildCli({ quiet: true });
+    const messages = ["basic.json", "template-vars.json"].map((m) => join(FIXTURES, "messages", m));
+    let rendered = 0;
+    for (const q of [
+      "seed-default",
+      "gpu-template",
+      "distributed-a100",
+      "l4-flex-start",
+      "python-package",
+    ]) {
+      for (const m of messages) {
+        const args = [
+          "--file",
+          join(FIXTURES, "queues", `${q}.yaml`),
+          "--message",
+          m,
+          "--project",
+          "acme-ml",
+        ];
+        const built = spawnRun(args);
+        const source = await run(args);
+        assert.equal(built.code, source.code, `${q} + ${m}: ${built.stderr}`);
+        assert.equal(built.stdout, source.stdout, `${q} + ${m}`);
+        if (built.code === 0) rendered++;
+      }
+    }
+    assert.ok(rendered >= 5, `only ${rendered} fixture pairs rendered`);
+  });
 });
