@@ -13,8 +13,11 @@ if (!existsSync(built)) {
 }
 const { main } = await import(built.href);
 let interrupts = 0;
-// A second Ctrl-C while the first one's clean-up runs ends the process at once.
+// Ctrl-C: a command that cleans up (a temporary subscription, the local stack) registers
+// its own handler and finishes; a second Ctrl-C, or one during a command with nothing to
+// clean up, ends the process at once with 130.
 process.on("SIGINT", () => {
-  if (++interrupts > 1) process.exit(130);
+  interrupts++;
+  if (interrupts > 1 || process.listenerCount("SIGINT") === 1) process.exit(130);
 });
 process.exitCode = await main(process.argv.slice(2), process.env);
