@@ -119,7 +119,7 @@ describe("operator commands against a running stack", { skip: missing ?? false }
     const sub = await cli(["submit", "--queue", "ops", "--message", file], stack.env);
     assert.equal(sub.code, 0, sub.stderr);
     assert.match(sub.stdout.trim(), /^published run_id ops1 to queue ops \(message \d+\)$/);
-    await stack.waitForEvent((e) => e.run_id === "ops1" && e.state === "running", 30_000);
+    await stack.waitForEvent((e) => e.run_id === "ops1" && e.state === "running", 90_000);
 
     const list = await cli(["status", "--queue", "ops"], stack.env);
     assert.equal(list.code, 0, list.stderr);
@@ -133,7 +133,7 @@ describe("operator commands against a running stack", { skip: missing ?? false }
 
     const cancel = await cli(["cancel", "--queue", "ops", "--run-id", "ops1"], stack.env);
     assert.equal(cancel.code, 0, cancel.stderr);
-    await stack.waitForEvent((e) => e.run_id === "ops1" && e.state === "stopped", 30_000);
+    await stack.waitForEvent((e) => e.run_id === "ops1" && e.state === "stopped", 90_000);
   });
 
   it("submit refuses an invalid message before publishing, naming the field", async () => {
