@@ -1,29 +1,124 @@
-// `vertex-dispatch cancel --queue Q --run-id R`: publishes a cancel message (SPEC §7).
-import { pubsubClient } from "../shared/clients.js";
+// `vertex-dispatch cancel --queue NAME --run-id R [--wait]`: publishes a cancel message
+// (SPEC §7) for a launch that exists; a launch that does not exist is an error at once
+// (exit 3), and one that is already final is left alone. --wait prints each state change
+// until the launch is final (exit 0 when it ends stopped).
+import { DispatchError } from "../shared/errors.js";
+import { FINAL_STATES } from "../shared/schemas/launch_record.js";
 import { parseLaunchMessage } from "../shared/schemas/message.js";
-import { cliEnv, flags, required } from "./cli_env.js";
-import type { Env } from "./main.js";
+import { launchStore } from "../shared/storage/launch_store.js";
+import { bool, type FlagValues, need, nonNegativeInt, str } from "./args.js";
+import { cliEnv, pubsubFor, storageFor } from "./cli_env.js";
+import { SPECS } from "./commands.js";
+import { EXIT, NotFound } from "./exit_codes.js";
+import { follow } from "./follow.js";
+import type { Ctx } from "./io.js";
+import { withWatch } from "./watch.js";
 
-const USAGE = "cancel --queue Q --run-id R";
+const spec = SPECS.cancel;
 
-export async function cancel(argv: string[], env: Env): Promise<number> {
-  const f = flags(argv, { queue: { type: "string" }, "run-id": { type: "string" } }, USAGE);
-  const body = {
-    action: "cancel",
-    queue: required(f.queue, "queue", USAGE),
-    run_id: required(f["run-id"], "run-id", USAGE),
-  };
-  parseLaunchMessage(body);
-  const c = cliEnv(env);
-  const pubsub = pubsubClient({
-    GOOGLE_CLOUD_PROJECT: c.project,
-    PUBSUB_EMULATOR_HOST: c.pubsubHost,
-  });
-  try {
-    const id = await pubsub.topic(c.launchTopic).publishMessage({ json: body });
-    process.stdout.write(`${id}\n`);
-    return 0;
-  } finally {
-    await pubsub.close();
+export async function cancel(values: FlagValues, _p: string[], ctx: Ctx): Promise<number> {
+  const queue = need(spec, values, "queue");
+  const runId = need(spec, values, "run-id");
+  const timeoutS = nonNegativeInt(spec, values, "timeout", 300);
+  const body = parseLaunchMessage({ action: "cancel", queue, run_id: runId });
+  const c = cliEnv(ctx.env, { project: str(values, "project") });
+  const store = launchStore(storageFor(c).bucket(c.stateBucket));
+  const path = `launches/${queue}/${runId}.json`;
+  const stored = await store.read(path);
+  if (!stored) {
+    throw new NotFound(
+      `no launch with run_id ${runId} in queue ${queue} (gs://${c.stateBucket}/${path}): nothing to cancel; list the queue's launches with: vertex-dispatch status --queue ${queue}`,
+    );
   }
+  const record = stored.record;
+  const json = bool(values, "json");
+  if (FINAL_STATES.has(record.state)) {
+    if (json)
+      ctx.out.line(JSON.stringify({ queue, run_id: runId, state: record.state, published: false }));
+    else
+      ctx.out.line(
+        `run_id ${runId} in queue ${queue} is already ${record.state}: nothing to cancel`,
+      );
+    return EXIT.ok;
+  }
+  const pubsub = pubsubFor(c);
+  const send = async () => {
+    try {
+      return await pubsub.topic(c.launchTopic).publishMessage({ json: body });
+    } catch (err) {
+      throw new DispatchError(
+        "pubsub_unavailable",
+        `publishing the cancel to ${c.launchTopic} failed: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+  };
+  if (!bool(values, "wait")) {
+    try {
+      const messageId = await send();
+      if (json)
+        ctx.out.line(
+          JSON.stringify({
+            queue,
+            run_id: runId,
+            state: record.state,
+            published: true,
+            message_id: messageId,
+          }),
+        );
+      else
+        ctx.out.line(
+          `cancel of run_id ${runId} in queue ${queue} published (message ${messageId}; it was ${record.state})`,
+        );
+      return EXIT.ok;
+    } finally {
+      await pubsub.close();
+    }
+  }
+  const keep = (e: { launch_id: string; run_id: string | null }) =>
+    e.launch_id === record.launch_id && e.run_id === runId;
+  const options = {
+    topic: c.statusTopic,
+    keep,
+    filter: `attributes.launch_id = "${record.launch_id}"`,
+  };
+  return withWatch(pubsub, options, ctx.io.onInterrupt, async (watch) => {
+    const messageId = await send();
+    if (!json)
+      ctx.out.line(
+        `cancel of run_id ${runId} in queue ${queue} published (message ${messageId}; it was ${record.state})`,
+      );
+    const result = await follow({
+      watch,
+      ctx,
+      json,
+      done: (e) => FINAL_STATES.has(e.state),
+      timeoutMs: timeoutS * 1000,
+      waitingFor: `${record.state}, cancelling`,
+    });
+    const state = result.last?.state ?? null;
+    if (json)
+      ctx.out.line(
+        JSON.stringify(
+          {
+            queue,
+            run_id: runId,
+            message_id: messageId,
+            state,
+            ended: result.end,
+            events: result.events,
+          },
+          null,
+          2,
+        ),
+      );
+    if (result.end === "interrupted") return EXIT.interrupted;
+    if (result.end === "timeout") {
+      ctx.err.line(
+        `gave up waiting after ${timeoutS} s (last state: ${state ?? record.state}): vertex-dispatch status --queue ${queue} --run-id ${runId}`,
+      );
+      return EXIT.timeout;
+    }
+    return state === "stopped" ? EXIT.ok : EXIT.launch_failed;
+  });
 }

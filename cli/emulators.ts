@@ -3,20 +3,13 @@
 // them, and keeps them running until SIGINT/SIGTERM, which stops everything it started
 // (the Pub/Sub emulator's java included). Without gcloud/Java it runs the other two and
 // says so loudly.
-import { parseArgs } from "node:util";
 import { startGcsEmulator } from "../local/gcs/index.js";
 import { pubsubMissing, startPubsubEmulator } from "../local/pubsub/index.js";
 import { ingestCommand, LOCAL_WEBHOOK_TOKEN } from "../local/stack/demo.js";
 import { startVertexEmulator } from "../local/vertex/index.js";
-import type { Env } from "./main.js";
-
-const USAGE = `usage: vertex-dispatch emulators [--quiet]
-
-Runs the Pub/Sub emulator (PUBSUB_EMULATOR_HOST, default 127.0.0.1:8085), the GCS emulator
-(GCS_ENDPOINT, default http://127.0.0.1:9023) and the Vertex emulator (VERTEX_ENDPOINT,
-default 127.0.0.1:9010; VERTEX_REST_ENDPOINT, default http://127.0.0.1:9011) until Ctrl-C.
---quiet: do not print a line per request.
-`;
+import { bool, type FlagValues } from "./args.js";
+import type { Ctx } from "./io.js";
+import { environmentLines } from "./local_env.js";
 
 interface Endpoint {
   host: string;
@@ -28,23 +21,9 @@ interface Running {
   close(): Promise<void>;
 }
 
-export async function emulators(argv: string[], env: Env): Promise<number> {
-  let quiet = false;
-  try {
-    const { values } = parseArgs({
-      args: argv,
-      options: { quiet: { type: "boolean" }, help: { type: "boolean", short: "h" } },
-    });
-    if (values.help) {
-      process.stdout.write(USAGE);
-      return 0;
-    }
-    quiet = values.quiet ?? false;
-  } catch (err) {
-    process.stderr.write(`vertex-dispatch emulators: ${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-
+export async function emulators(values: FlagValues, _p: string[], ctx: Ctx): Promise<number> {
+  const env = ctx.env;
+  const quiet = bool(values, "quiet");
   const project = env.GOOGLE_CLOUD_PROJECT || "local-project";
   let pubsubAt: Endpoint;
   let gcsAt: Endpoint;
@@ -56,11 +35,11 @@ export async function emulators(argv: string[], env: Env): Promise<number> {
     grpcAt = hostPort("VERTEX_ENDPOINT", env.VERTEX_ENDPOINT || "127.0.0.1:9010");
     restAt = httpUrl("VERTEX_REST_ENDPOINT", env.VERTEX_REST_ENDPOINT || "http://127.0.0.1:9011");
   } catch (err) {
-    process.stderr.write(`vertex-dispatch emulators: ${(err as Error).message}\n`);
+    ctx.err.write(`vertex-dispatch emulators: ${(err as Error).message}\n`);
     return 2;
   }
 
-  const say = (line: string) => process.stdout.write(`${line}\n`);
+  const say = (line: string) => ctx.out.line(line);
   const requestLog = (prefix: string) =>
     quiet ? undefined : (line: string) => say(`${prefix}${line}`);
   const running: Running[] = [];
@@ -99,74 +78,51 @@ export async function emulators(argv: string[], env: Env): Promise<number> {
       pubsubHost = pubsub.host;
     }
     say("");
-    const ingestPort = Number(env.INGEST_PORT) || 8083;
-    say(environment(project, pubsubHost, gcs.url, vertex.grpcAddress, vertex.restUrl, ingestPort));
+    for (const line of environmentLines({
+      project,
+      pubsubHost,
+      gcsUrl: gcs.url,
+      vertexGrpc: vertex.grpcAddress,
+      vertexRest: vertex.restUrl,
+    }))
+      say(line);
+    if (pubsubHost) {
+      const ingestPort = Number(env.INGEST_PORT) || 8083;
+      say("");
+      say(
+        "# The ingest function (W&B webhooks) against these emulators, in this shell after the exports:",
+      );
+      say(`export WEBHOOK_TOKEN=${LOCAL_WEBHOOK_TOKEN} INGEST_URL=http://127.0.0.1:${ingestPort}`);
+      say("#   gcloud pubsub topics create launch-jobs   # the emulator starts empty");
+      say(`#   ${ingestCommand(ingestPort)}`);
+    }
+    say("");
+    say("# Control APIs (faults, request logs, reset):");
+    say(`#   GCS    ${gcs.url}/emulator/v1/`);
+    say(`#   Vertex ${vertex.restUrl}/emulator/v1/`);
   } catch (err) {
-    process.stderr.write(`vertex-dispatch emulators: ${(err as Error).message}\n`);
+    ctx.err.write(`vertex-dispatch emulators: ${(err as Error).message}\n`);
     await stopAll();
     return 1;
   }
   if (pubsubProblem) {
     const bar = "!".repeat(78);
-    process.stderr.write(
+    ctx.err.write(
       `\n${bar}\n!!! The Pub/Sub emulator is NOT running: ${pubsubProblem}\n!!! GCS and Vertex are running.\n${bar}\n\n`,
     );
   }
   say("Running. Ctrl-C stops all emulators.");
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once("SIGINT", () => resolve("SIGINT"));
-    process.once("SIGTERM", () => resolve("SIGTERM"));
+  await new Promise<void>((resolve) => {
+    const off = ctx.io.onInterrupt(() => {
+      off();
+      resolve();
+    });
   });
-  say(`\n${signal}: stopping the emulators...`);
+  say("\nstopping the emulators...");
   await stopAll();
   say("stopped.");
   return 0;
-}
-
-/** The lines a user pastes into another shell. */
-function environment(
-  project: string,
-  pubsubHost: string | undefined,
-  gcsUrl: string,
-  vertexGrpc: string,
-  vertexRest: string,
-  ingestPort: number,
-): string {
-  const lines = [
-    "# Environment for the SDKs, the functions and the vertex-dispatch CLI:",
-    `export GOOGLE_CLOUD_PROJECT=${project}`,
-    pubsubHost
-      ? `export PUBSUB_EMULATOR_HOST=${pubsubHost}`
-      : "# (no Pub/Sub emulator: PUBSUB_EMULATOR_HOST not set)",
-    `export GCS_ENDPOINT=${gcsUrl}`,
-    `export VERTEX_ENDPOINT=${vertexGrpc}`,
-    `export VERTEX_REST_ENDPOINT=${vertexRest}`,
-    "export METADATA_SERVER_DETECTION=none",
-    "",
-    "# gcloud, for this shell only (your gcloud configuration is not touched):",
-    "export CLOUDSDK_AUTH_DISABLE_CREDENTIALS=true",
-    `export CLOUDSDK_CORE_PROJECT=${project}`,
-    `export CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE=${gcsUrl}/storage/v1/`,
-    `export CLOUDSDK_API_ENDPOINT_OVERRIDES_AIPLATFORM=${vertexRest}/`,
-  ];
-  if (pubsubHost) lines.push(`export CLOUDSDK_API_ENDPOINT_OVERRIDES_PUBSUB=http://${pubsubHost}/`);
-  if (pubsubHost) {
-    lines.push(
-      "",
-      "# The ingest function (W&B webhooks) against these emulators, in this shell after the exports:",
-      `export WEBHOOK_TOKEN=${LOCAL_WEBHOOK_TOKEN} INGEST_URL=http://127.0.0.1:${ingestPort}`,
-      "#   gcloud pubsub topics create launch-jobs   # the emulator starts empty",
-      `#   ${ingestCommand(ingestPort)}`,
-    );
-  }
-  lines.push(
-    "",
-    "# Control APIs (faults, request logs, reset):",
-    `#   GCS    ${gcsUrl}/emulator/v1/`,
-    `#   Vertex ${vertexRest}/emulator/v1/`,
-  );
-  return lines.join("\n");
 }
 
 function hostPort(name: string, value: string): Endpoint {

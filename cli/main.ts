@@ -1,70 +1,85 @@
-// `vertex-dispatch` entry point: picks the subcommand and hands it argv and env.
-// Each subcommand lives in its own file and returns the process exit code.
+// `vertex-dispatch`: picks the command, prints --help from its spec, parses its flags,
+// runs it, and turns whatever it throws into one line on stderr (with how to fix it)
+// and an exit code from the one table (cli/exit_codes.ts).
+
+import { howToFix } from "../shared/error_hints.js";
 import { DispatchError } from "../shared/errors.js";
+import { helpText, parseFlags } from "./args.js";
+import { type CommandName, LOADERS, SPECS, specOf } from "./commands.js";
+import type { Env } from "./env_types.js";
+import { EXIT, EXIT_TABLE, exitCodeFor, NotFound } from "./exit_codes.js";
+import { type Ctx, type Io, makeCtx, processIo } from "./io.js";
 
-export type Env = Record<string, string | undefined>;
-type Command = (argv: string[], env: Env) => Promise<number>;
-
-const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  render: {
-    summary:
-      "render --queue FILE --message FILE [--project P --region R]: print the Vertex request",
-    load: async () => (await import("./render.js")).render,
-  },
-  validate: {
-    summary:
-      "validate --queue FILE [--no-preflight]: static checks plus preflight against Cloud Storage",
-    load: async () => (await import("./validate.js")).validate,
-  },
-  submit: {
-    summary: "submit --queue Q --message FILE: publish a launch message, print its id",
-    load: async () => (await import("./submit.js")).submit,
-  },
-  status: {
-    summary: "status [--queue Q] [--run-id R] [--json]: launches and their states",
-    load: async () => (await import("./status.js")).status,
-  },
-  cancel: {
-    summary: "cancel --queue Q --run-id R: cancel a launch",
-    load: async () => (await import("./cancel.js")).cancel,
-  },
-  poll: {
-    summary: "poll: run one poll tick now (the dispatcher's environment), print its summary",
-    load: async () => (await import("./poll.js")).poll,
-  },
-  emulators: {
-    summary: "emulators: run the Pub/Sub, GCS and Vertex emulators and print their environment",
-    load: async () => (await import("./emulators.js")).emulators,
-  },
-  start: {
-    summary: "start [--once]: the whole system locally on emulators, with a demo launch",
-    load: async () => (await import("./start.js")).start,
-  },
-};
+export type { Env } from "./env_types.js";
 
 function usage(): string {
-  const lines = Object.values(COMMANDS).map((c) => `  vertex-dispatch ${c.summary}`);
-  return `usage:\n${lines.join("\n")}\n`;
+  const width = Math.max(...Object.keys(SPECS).map((n) => n.length));
+  const lines = Object.values(SPECS).map((s) => `  ${s.name.padEnd(width)}  ${s.summary}`);
+  const codes = EXIT_TABLE.map(([code, what]) => `  ${String(code).padStart(3)}  ${what}`);
+  return [
+    "vertex-dispatch: W&B Launch on Vertex AI without an agent: launches, queues, status.",
+    "",
+    "usage: vertex-dispatch COMMAND [FLAGS]   (vertex-dispatch COMMAND --help for its flags)",
+    "",
+    "commands:",
+    ...lines,
+    "",
+    "exit codes:",
+    ...codes,
+    "",
+    "example:",
+    "  vertex-dispatch submit --queue demo --entity acme --wandb-project vision \\",
+    "    --image us-central1-docker.pkg.dev/acme-ml/train/resnet:1 --follow",
+    "",
+  ].join("\n");
 }
 
-export async function main(argv: string[], env: Env): Promise<number> {
+export async function main(argv: string[], env: Env, io: Io = processIo()): Promise<number> {
+  const ctx = makeCtx(env, io);
   const [name, ...rest] = argv;
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
-    process.stdout.write(usage());
-    return name === undefined ? 2 : 0;
+    const topic = name === "help" ? rest[0] : undefined;
+    const spec = topic ? specOf(topic) : undefined;
+    if (spec) ctx.out.write(helpText(spec));
+    else (name === undefined ? ctx.err : ctx.out).write(usage());
+    return name === undefined ? EXIT.usage : EXIT.ok;
   }
-  const command = COMMANDS[name];
-  if (!command) {
-    process.stderr.write(`vertex-dispatch: unknown command "${name}"\n${usage()}`);
-    return 2;
+  const spec = specOf(name);
+  if (!spec) {
+    ctx.err.line(`vertex-dispatch: unknown command "${name}"`);
+    ctx.err.write(usage());
+    return EXIT.usage;
   }
   try {
-    return await (await command.load())(rest, env);
-  } catch (err) {
-    if (err instanceof DispatchError) {
-      process.stderr.write(`vertex-dispatch ${name}: ${err.message}\n`);
-      return 2;
+    const parsed = parseFlags(spec, rest);
+    if (parsed.help) {
+      ctx.out.write(helpText(spec));
+      return EXIT.ok;
     }
-    throw err;
+    return await (await LOADERS[name as CommandName]())(parsed.values, parsed.positionals, ctx);
+  } catch (err) {
+    return report(name, err, ctx);
   }
+}
+
+/** Prints a thrown error as the user should read it; returns its exit code. */
+function report(command: string, err: unknown, ctx: Ctx): number {
+  const { red, bold } = ctx.err.style;
+  if (err instanceof DispatchError || err instanceof NotFound) {
+    ctx.err.line(`${red(bold("error:"))} vertex-dispatch ${command}: ${err.message}`);
+    if (err instanceof DispatchError) {
+      for (const hint of howToFix(err, { local: isLocal(ctx.env) })) ctx.err.line(`  fix: ${hint}`);
+    }
+    return exitCodeFor(err);
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  ctx.err.line(`${red(bold("error:"))} vertex-dispatch ${command}: ${message}`);
+  ctx.err.line(
+    "  fix: check your credentials (gcloud auth application-default login), the project (GOOGLE_CLOUD_PROJECT) and, on the local stack, the exported emulator variables (npm start prints them)",
+  );
+  return exitCodeFor(err);
+}
+
+export function isLocal(env: Env): boolean {
+  return Boolean(env.PUBSUB_EMULATOR_HOST || env.GCS_ENDPOINT || env.VERTEX_ENDPOINT);
 }

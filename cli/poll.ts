@@ -5,20 +5,20 @@ import { makeClients } from "../shared/clients.js";
 import { dispatchDeps } from "../shared/dispatch/deps.js";
 import { parseOptions } from "../shared/options.js";
 import { runTick } from "../shared/poll/poll.js";
-import { flags } from "./cli_env.js";
-import type { Env } from "./main.js";
+import type { FlagValues } from "./args.js";
+import { EXIT } from "./exit_codes.js";
+import type { Ctx } from "./io.js";
 
-export async function poll(argv: string[], env: Env): Promise<number> {
-  flags(argv, {}, "poll");
-  const options = parseOptions(env);
+export async function poll(_v: FlagValues, _p: string[], ctx: Ctx): Promise<number> {
+  const options = parseOptions(ctx.env);
   const clients = await makeClients(options);
   try {
     const summary = await runTick({
       ...dispatchDeps(options, clients),
       pageSize: options.POLL_PAGE_SIZE,
     });
-    process.stdout.write(`${JSON.stringify(summary)}\n`);
-    return summary.errors === 0 ? 0 : 1;
+    ctx.out.line(JSON.stringify(summary));
+    return summary.errors === 0 ? EXIT.ok : EXIT.cloud;
   } finally {
     await clients.close();
   }

@@ -6,34 +6,30 @@ import { randomBytes } from "node:crypto";
 import { pubsubMissing } from "../local/pubsub/index.js";
 import { DEMO_QUEUE, demoCurlLine, demoMessage } from "../local/stack/demo.js";
 import { type Stack, type StatusEventJson, startStack } from "../local/stack/stack.js";
-import { flags } from "./cli_env.js";
-import type { Env } from "./main.js";
+import { bool, type FlagValues } from "./args.js";
+import { EXIT } from "./exit_codes.js";
+import type { Ctx } from "./io.js";
+import { environmentLines } from "./local_env.js";
 
-const USAGE = "start [--once] [--quiet]";
 const ONCE_TIMEOUT_MS = 120_000;
-/** What another shell needs to run the CLI (submit, status, cancel, poll) against the stack. */
-const EXPORTED = [
-  "PUBSUB_EMULATOR_HOST",
-  "GCS_ENDPOINT",
-  "VERTEX_ENDPOINT",
-  "VERTEX_REST_ENDPOINT",
-  "GOOGLE_CLOUD_PROJECT",
+/** Beyond the endpoints: what the CLI (submit, status, queues, poll) needs against the stack. */
+const EXTRA = [
   "VERTEX_REGION",
   "STATE_BUCKET",
   "CONFIG_BUCKET",
   "QUEUE_CONFIG_DIR",
   "DEFAULT_JOB_SERVICE_ACCOUNT",
-  "METADATA_SERVER_DETECTION",
 ];
 
-export async function start(argv: string[], env: Env): Promise<number> {
-  const f = flags(argv, { once: { type: "boolean" }, quiet: { type: "boolean" } }, USAGE);
+export async function start(values: FlagValues, _p: string[], ctx: Ctx): Promise<number> {
+  const env = ctx.env;
+  const f = { once: bool(values, "once"), quiet: bool(values, "quiet") };
   const missing = pubsubMissing();
   if (missing) {
-    process.stderr.write(`vertex-dispatch start: cannot run the local stack: ${missing}\n`);
-    return 1;
+    ctx.err.line(`vertex-dispatch start: cannot run the local stack: ${missing}`);
+    return EXIT.cloud;
   }
-  const say = (line: string) => process.stdout.write(`${line}\n`);
+  const say = (line: string) => ctx.out.line(line);
   let stack: Stack;
   try {
     stack = await startStack({
@@ -54,10 +50,8 @@ export async function start(argv: string[], env: Env): Promise<number> {
       },
     });
   } catch (err) {
-    process.stderr.write(
-      `vertex-dispatch start: the local stack did not start: ${(err as Error).message}\n`,
-    );
-    return 1;
+    ctx.err.line(`vertex-dispatch start: the local stack did not start: ${(err as Error).message}`);
+    return EXIT.cloud;
   }
 
   let stopping = false;
@@ -70,18 +64,34 @@ export async function start(argv: string[], env: Env): Promise<number> {
   };
 
   say("");
-  say("The local stack is up. To use it from another shell:");
-  for (const name of EXPORTED) {
-    if (stack.env[name]) say(`  export ${name}=${stack.env[name]}`);
-  }
+  say("The local stack is up. To use it from another shell, paste:");
+  say("");
+  const extra = Object.fromEntries(EXTRA.map((name) => [name, stack.env[name]]));
+  for (const line of environmentLines({
+    project: stack.project,
+    pubsubHost: stack.env.PUBSUB_EMULATOR_HOST,
+    gcsUrl: stack.gcs.url,
+    vertexGrpc: stack.vertex.grpcAddress,
+    vertexRest: stack.vertex.restUrl,
+    extra,
+  }))
+    say(line);
   if (stack.webhook) {
-    say(`  export INGEST_URL=${stack.webhook.url}`);
-    say(`  export WEBHOOK_TOKEN=${stack.webhook.token}`);
+    say("");
+    say(`export INGEST_URL=${stack.webhook.url}`);
+    say(`export WEBHOOK_TOKEN=${stack.webhook.token}`);
     say("");
     say(`The ingest function (W&B webhooks) is on ${stack.webhook.url}. To launch the demo queue`);
     say("through it, as a W&B webhook automation would:");
     say(`  ${demoCurlLine(stack.webhook.url, stack.webhook.token, stack.webhook.signingSecret)}`);
   }
+  say("");
+  say("Then, in that shell:");
+  say("  vertex-dispatch queues push my-queue.yaml      # add your own queue (validated first)");
+  say(`  vertex-dispatch submit --queue ${DEMO_QUEUE} --entity acme --wandb-project vision \\`);
+  say("    --image us-central1-docker.pkg.dev/acme-ml/train/resnet:1 --follow");
+  say("  gcloud ai custom-jobs list --region=us-central1   # gcloud against the Vertex emulator");
+  say("(vertex-dispatch is ./bin/vertex-dispatch.mjs here, or npx vertex-dispatch)");
   say("");
 
   const runId = `demo-${randomBytes(3).toString("hex")}`;
@@ -111,23 +121,22 @@ export async function start(argv: string[], env: Env): Promise<number> {
       );
       printNew();
       clearInterval(ticker);
-      if (event.state !== "finished") return stop(1);
+      if (event.state !== "finished") return stop(EXIT.launch_failed);
       say(`demo launch finished: ${String(event.job_name)}`);
       return stop(0);
     } catch (err) {
       clearInterval(ticker);
-      process.stderr.write(`vertex-dispatch start --once: ${(err as Error).message}\n`);
-      return stop(1);
+      ctx.err.line(`vertex-dispatch start --once: ${(err as Error).message}`);
+      return stop(EXIT.launch_failed);
     }
   }
 
   say("running; press Ctrl-C to stop");
   return new Promise<number>((resolve) => {
-    const onSignal = () => {
+    const off = ctx.io.onInterrupt(() => {
+      off();
       clearInterval(ticker);
-      void stop(0).then(resolve);
-    };
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
+      void stop(EXIT.ok).then(resolve);
+    });
   });
 }

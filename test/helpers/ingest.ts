@@ -39,7 +39,9 @@ export async function post(
   method = "POST",
 ): Promise<Reply> {
   const init: RequestInit = { method, headers };
-  if (method !== "GET" && method !== "HEAD") init.body = body;
+  if (method !== "GET" && method !== "HEAD") {
+    init.body = typeof body === "string" ? body : new Uint8Array(body);
+  }
   const res = await fetch(url, init);
   const text = await res.text();
   let json: Record<string, unknown> = {};

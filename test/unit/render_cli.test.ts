@@ -1,5 +1,6 @@
 /* biome-ignore-all lint/suspicious/noTemplateCurlyInString: W&B macros such as ${image_uri} are literal strings here. */
-// `vertex-dispatch render` end to end: spawns the real CLI on YAML and JSON queue files.
+// `vertex-dispatch render` end to end, in-process through main(argv, env, io) on YAML and JSON
+// queue files; one case spawns the built bin (a Node warning would reach the real stderr only).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -7,6 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import YAML from "yaml";
+import { buildCli } from "../../scripts/build-cli.mjs";
+import { cli } from "../helpers/cli.js";
 import { baseMessage, baseQueue, FIXTURES, REPO_ROOT, set } from "../helpers/resolve_fixtures.js";
 
 const dir = mkdtempSync(join(tmpdir(), "vd-render-"));
@@ -25,7 +28,7 @@ function file(name: string, content: unknown): string {
   return path;
 }
 
-function run(args: string[], env: Record<string, string> = {}) {
+function cleanEnv(env: Record<string, string>): Record<string, string> {
   const clean: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (
@@ -34,9 +37,18 @@ function run(args: string[], env: Record<string, string> = {}) {
     )
       clean[k] = v;
   }
+  return { ...clean, ...env };
+}
+
+async function run(args: string[], env: Record<string, string> = {}) {
+  const r = await cli(["render", ...args], cleanEnv(env));
+  return { code: r.code, stdout: r.out, stderr: r.err };
+}
+
+function spawnRun(args: string[]) {
   const r = spawnSync(process.execPath, ["bin/vertex-dispatch.mjs", "render", ...args], {
     cwd: REPO_ROOT,
-    env: { ...clean, ...env },
+    env: cleanEnv({}),
     encoding: "utf8",
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -46,9 +58,9 @@ const message = file("m.json", { ...baseMessage(), queue: "q" });
 type Obj = Record<string, unknown>;
 
 describe("render", () => {
-  it("prints the request as proto3 JSON for a YAML queue file", () => {
+  it("prints the request as proto3 JSON for a YAML queue file", async () => {
     const queue = file("q.yaml", set(baseQueue(), "run.timeout", 3600));
-    const r = run(["--queue", queue, "--message", message, "--project", "acme-ml"]);
+    const r = await run(["--file", queue, "--message", message, "--project", "acme-ml"]);
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as {
       parent: string;
@@ -59,17 +71,17 @@ describe("render", () => {
     assert.deepEqual(out.customJob.jobSpec.scheduling, { timeout: "3600s" });
     assert.equal(out.customJob.jobSpec.workerPoolSpecs[0]?.replicaCount, "1");
   });
-  it("reads JSON queue files the same way", () => {
-    const yaml = run([
-      "--queue",
+  it("reads JSON queue files the same way", async () => {
+    const yaml = await run([
+      "--file",
       file("same.yaml", baseQueue()),
       "--message",
       message,
       "--project",
       "acme-ml",
     ]);
-    const json = run([
-      "--queue",
+    const json = await run([
+      "--file",
       file("same.json", baseQueue()),
       "--message",
       message,
@@ -79,12 +91,12 @@ describe("render", () => {
     assert.equal(json.code, 0, json.stderr);
     assert.deepEqual(JSON.parse(json.stdout), JSON.parse(yaml.stdout));
   });
-  it("--project/--region stand in for GOOGLE_CLOUD_PROJECT/VERTEX_REGION; the environment works too", () => {
+  it("--project/--region stand in for GOOGLE_CLOUD_PROJECT/VERTEX_REGION; the environment works too", async () => {
     const q = baseQueue();
     delete q.region;
     const queue = file("noregion.yaml", q);
-    const flags = run([
-      "--queue",
+    const flags = await run([
+      "--file",
       queue,
       "--message",
       message,
@@ -95,19 +107,19 @@ describe("render", () => {
     ]);
     assert.equal(flags.code, 0, flags.stderr);
     assert.equal(JSON.parse(flags.stdout).parent, "projects/p-flags/locations/europe-west4");
-    const env = run(["--queue", queue, "--message", message], {
+    const env = await run(["--file", queue, "--message", message], {
       GOOGLE_CLOUD_PROJECT: "p-envvar",
       VERTEX_REGION: "us-east1",
     });
     assert.equal(JSON.parse(env.stdout).parent, "projects/p-envvar/locations/us-east1");
   });
-  it("an invalid project, region or service account names the flag it came from, else the variable", () => {
+  it("an invalid project, region or service account names the flag it came from, else the variable", async () => {
     const q = baseQueue();
     delete q.region;
     delete (q.run as Record<string, unknown>).service_account;
     const queue = file("defaults.yaml", q);
-    const flags = run([
-      "--queue",
+    const flags = await run([
+      "--file",
       queue,
       "--message",
       message,
@@ -132,7 +144,7 @@ describe("render", () => {
       flags.stderr,
       /GOOGLE_CLOUD_PROJECT|VERTEX_REGION\)|DEFAULT_JOB_SERVICE_ACCOUNT\)/,
     );
-    const vars = run(["--queue", queue, "--message", message], {
+    const vars = await run(["--file", queue, "--message", message], {
       GOOGLE_CLOUD_PROJECT: "Bad_Project",
       VERTEX_REGION: "us-centrall",
       DEFAULT_JOB_SERVICE_ACCOUNT: "not-an-email",
@@ -142,9 +154,9 @@ describe("render", () => {
     assert.match(vars.stderr, /\(from VERTEX_REGION\)/);
     assert.match(vars.stderr, /\(DEFAULT_JOB_SERVICE_ACCOUNT\) is not a service-account email/);
   });
-  it("renders the seed's default config with a sample message", () => {
-    const r = run([
-      "--queue",
+  it("renders the seed's default config with a sample message", async () => {
+    const r = await run([
+      "--file",
       join(FIXTURES, "queues", "seed-default.yaml"),
       "--message",
       join(FIXTURES, "messages", "basic.json"),
@@ -158,24 +170,31 @@ describe("render", () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).customJob.displayName, "resnet50-baseline");
   });
-  it("prints warnings on stderr and keeps stdout pure JSON", () => {
+  it("prints warnings on stderr and keeps stdout pure JSON", async () => {
     const queue = file(
       "warn.yaml",
       set(baseQueue(), "spec.worker_pool_specs[0].container_spec.args", ["${nope}"]),
     );
-    const r = run(["--queue", queue, "--message", message, "--project", "acme-ml"]);
+    const r = await run(["--file", queue, "--message", message, "--project", "acme-ml"]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /^warning: .*unknown macro \$\{nope\}/m);
     JSON.parse(r.stdout);
   });
-  it("exits 2 with every error (path and expectation) on stderr", () => {
+  it("exits 2 with every error (path and expectation) on stderr", async () => {
     const q = set(
       set(baseQueue(), "spec.staging_bucket", "Bad Bucket"),
       "spec.worker_pool_specs[0].machine_spec.machineType",
       "x",
     );
     set(q, "run.timeout", "1h");
-    const r = run(["--queue", file("bad.yaml", q), "--message", message, "--project", "acme-ml"]);
+    const r = await run([
+      "--file",
+      file("bad.yaml", q),
+      "--message",
+      message,
+      "--project",
+      "acme-ml",
+    ]);
     assert.equal(r.code, 2);
     assert.equal(r.stdout, "");
     assert.match(
@@ -188,10 +207,10 @@ describe("render", () => {
     );
     assert.match(r.stderr, /run\.timeout: expected timeout as a whole number of seconds/);
   });
-  it("exits 2 for an invalid message, a YAML syntax error, and resolution errors", () => {
+  it("exits 2 for an invalid message, a YAML syntax error, and resolution errors", async () => {
     const badMessage = file("bad-m.json", { queue: "q", entity: "e" });
-    const m = run([
-      "--queue",
+    const m = await run([
+      "--file",
       file("ok.yaml", baseQueue()),
       "--message",
       badMessage,
@@ -200,26 +219,27 @@ describe("render", () => {
     ]);
     assert.equal(m.code, 2);
     assert.match(m.stderr, /project: required for a launch/);
-    const y = run(["--queue", file("syntax.yaml", "spec: [\n"), "--message", message]);
+    const y = await run(["--file", file("syntax.yaml", "spec: [\n"), "--message", message]);
     assert.equal(y.code, 2);
     assert.match(y.stderr, /not valid YAML/);
-    const res = run(["--queue", file("noproj.yaml", baseQueue()), "--message", message]);
+    const res = await run(["--file", file("noproj.yaml", baseQueue()), "--message", message]);
     assert.equal(res.code, 2);
     assert.match(res.stderr, /project: no GCP project.*--project/);
   });
-  it("a cancel message has nothing to render: exit 2 with the issue's path", () => {
+  it("a cancel message has nothing to render: exit 2 with the issue's path", async () => {
     const cancel = file("cancel.json", { action: "cancel", queue: "q", run_id: "r" });
-    const r = run(["--queue", file("c.yaml", baseQueue()), "--message", cancel]);
+    const r = await run(["--file", file("c.yaml", baseQueue()), "--message", cancel]);
     assert.equal(r.code, 2);
     assert.equal(r.stdout, "");
     assert.match(r.stderr, /^ {2}action: render prints the CustomJob of a "launch" message/m);
   });
-  it("an unquoted {{gpus}} in YAML gives only the quoting hint, and no Node warning", () => {
+  it("an unquoted {{gpus}} in YAML gives only the quoting hint, and no Node warning (the built bin)", async () => {
+    await buildCli({ quiet: true });
     const text = YAML.stringify(
       set(baseQueue(), "spec.worker_pool_specs[0].machine_spec.accelerator_count", "GPUS"),
     ).replace("accelerator_count: GPUS", "accelerator_count: {{gpus}}");
     const q = `template_variables:\n  gpus:\n    schema: {type: integer}\n    default: 1\n${text}`;
-    const r = run(["--queue", file("unquoted.yaml", q), "--message", message]);
+    const r = spawnRun(["--file", file("unquoted.yaml", q), "--message", message]);
     assert.equal(r.code, 2);
     const issueLines = r.stderr.split("\n").filter((l) => l.startsWith("  "));
     assert.deepEqual(issueLines, [
@@ -227,17 +247,17 @@ describe("render", () => {
     ]);
     assert.doesNotMatch(r.stderr, /Warning|stringified/);
   });
-  it("exits 2 on usage errors", () => {
-    assert.equal(run([]).code, 2);
-    assert.equal(run(["--queue", "x.yaml"]).code, 2);
-    assert.equal(run(["--queue", "x.yaml", "--message", "y.json", "--bogus"]).code, 2);
-    const missing = run(["--queue", join(dir, "nope.yaml"), "--message", message]);
+  it("exits 2 on usage errors", async () => {
+    assert.equal((await run([])).code, 2);
+    assert.equal((await run(["--file", "x.yaml"])).code, 2);
+    assert.equal((await run(["--file", "x.yaml", "--message", "y.json", "--bogus"])).code, 2);
+    const missing = await run(["--file", join(dir, "nope.yaml"), "--message", message]);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /cannot read the queue file/);
   });
-  it("never prints the W&B API key: it shows <redacted> instead", () => {
-    const r = run(
-      ["--queue", file("s.yaml", baseQueue()), "--message", message, "--project", "acme-ml"],
+  it("never prints the W&B API key: it shows <redacted> instead", async () => {
+    const r = await run(
+      ["--file", file("s.yaml", baseQueue()), "--message", message, "--project", "acme-ml"],
       { WANDB_API_KEY: SECRET },
     );
     assert.equal(r.code, 0, r.stderr);
@@ -249,14 +269,14 @@ describe("render", () => {
       { name: "WANDB_API_KEY", value: "<redacted>" },
     );
   });
-  it("refuses a WANDB_API_KEY in the queue's env, and never prints it or the secret", () => {
+  it("refuses a WANDB_API_KEY in the queue's env, and never prints it or the secret", async () => {
     const inQueue = "queue-file-key-0a1b2c";
     const q = set(baseQueue(), "spec.worker_pool_specs[0].container_spec.env", [
       { name: "WANDB_API_KEY", value: inQueue },
     ]);
     for (const env of [{}, { WANDB_API_KEY: SECRET }] as Record<string, string>[]) {
-      const r = run(
-        ["--queue", file("clash.yaml", q), "--message", message, "--project", "acme-ml"],
+      const r = await run(
+        ["--file", file("clash.yaml", q), "--message", message, "--project", "acme-ml"],
         env,
       );
       assert.equal(r.code, 2);
@@ -269,7 +289,7 @@ describe("render", () => {
         assert.ok(!r.stdout.includes(leaked) && !r.stderr.includes(leaked), "a key leaked");
     }
   });
-  it("refuses a WANDB_API_KEY set through the message's resource_args", () => {
+  it("refuses a WANDB_API_KEY set through the message's resource_args", async () => {
     const inMessage = "message-key-3d4e5f";
     const m = file("smuggle.json", {
       ...baseMessage(),
@@ -290,7 +310,7 @@ describe("render", () => {
       },
     });
     const queue = file("overridable.yaml", set(baseQueue(), "allow_resource_overrides", true));
-    const r = run(["--queue", queue, "--message", m, "--project", "acme-ml"], {
+    const r = await run(["--file", queue, "--message", m, "--project", "acme-ml"], {
       WANDB_API_KEY: SECRET,
     });
     assert.equal(r.code, 2);
@@ -299,9 +319,9 @@ describe("render", () => {
     for (const leaked of [inMessage, SECRET])
       assert.ok(!r.stdout.includes(leaked) && !r.stderr.includes(leaked), "a key leaked");
   });
-  it("without WANDB_API_KEY the variable is left out", () => {
-    const r = run([
-      "--queue",
+  it("without WANDB_API_KEY the variable is left out", async () => {
+    const r = await run([
+      "--file",
       file("nokey.yaml", baseQueue()),
       "--message",
       message,
@@ -309,5 +329,34 @@ describe("render", () => {
       "acme-ml",
     ]);
     assert.ok(!r.stdout.includes("WANDB_API_KEY"));
+  });
+  it("the built bin (a protos subset, protobufjs/light) prints what the sources print (all of protos.json)", async () => {
+    await buildCli({ quiet: true });
+    const messages = ["basic.json", "template-vars.json"].map((m) => join(FIXTURES, "messages", m));
+    let rendered = 0;
+    for (const q of [
+      "seed-default",
+      "gpu-template",
+      "distributed-a100",
+      "l4-flex-start",
+      "python-package",
+    ]) {
+      for (const m of messages) {
+        const args = [
+          "--file",
+          join(FIXTURES, "queues", `${q}.yaml`),
+          "--message",
+          m,
+          "--project",
+          "acme-ml",
+        ];
+        const built = spawnRun(args);
+        const source = await run(args);
+        assert.equal(built.code, source.code, `${q} + ${m}: ${built.stderr}`);
+        assert.equal(built.stdout, source.stdout, `${q} + ${m}`);
+        if (built.code === 0) rendered++;
+      }
+    }
+    assert.ok(rendered >= 5, `only ${rendered} fixture pairs rendered`);
   });
 });

@@ -1,0 +1,3 @@
+// Types of scripts/build-cli.mjs, for the TypeScript callers (tests, scripts/build.mjs).
+export function buildCli(options?: { root?: string; quiet?: boolean }): Promise<string>;
+export function protoSubset(root?: string): Record<string, unknown>;
