@@ -6,11 +6,14 @@ import { randomBytes } from "node:crypto";
 import { pubsubMissing } from "../local/pubsub/index.js";
 import { DEMO_QUEUE, demoMessage } from "../local/stack/demo.js";
 import { type Stack, type StatusEventJson, startStack } from "../local/stack/stack.js";
+import { pushDemoItem, waitForItem } from "../local/stack/wandb_demo.js";
+import { LOCAL_WANDB_API_KEY } from "../local/wandb/index.js";
 import { flags } from "./cli_env.js";
 import type { Env } from "./main.js";
 
 const USAGE = "start [--once] [--quiet]";
 const ONCE_TIMEOUT_MS = 120_000;
+const FINAL = ["finished", "rejected", "failed", "preempted", "stopped"];
 /** What another shell needs to run the CLI (submit, status, cancel, poll) against the stack. */
 const EXPORTED = [
   "PUBSUB_EMULATOR_HOST",
@@ -24,6 +27,9 @@ const EXPORTED = [
   "QUEUE_CONFIG_DIR",
   "DEFAULT_JOB_SERVICE_ACCOUNT",
   "METADATA_SERVER_DETECTION",
+  "WANDB_BASE_URL",
+  "WANDB_API_KEY",
+  "WANDB_QUEUES",
 ];
 
 export async function start(argv: string[], env: Env): Promise<number> {
@@ -72,13 +78,30 @@ export async function start(argv: string[], env: Env): Promise<number> {
   say("");
   say("The local stack is up. To use it from another shell:");
   for (const name of EXPORTED) {
-    if (stack.env[name]) say(`  export ${name}=${stack.env[name]}`);
+    // Only the local stand-in key is printed; a key of the user's own is a secret.
+    if (name === "WANDB_API_KEY" && stack.env[name] !== LOCAL_WANDB_API_KEY) {
+      say("  export WANDB_API_KEY=...   # your own key, as set in this shell (not printed)");
+    } else if (stack.env[name]) say(`  export ${name}=${stack.env[name]}`);
   }
   say("");
 
   const runId = `demo-${randomBytes(3).toString("hex")}`;
   const messageId = await stack.publishLaunch(demoMessage(runId));
   say(`demo launch published to ${DEMO_QUEUE}: run_id ${runId}, message ${messageId}`);
+
+  // The same demo through W&B's Launch button: an item on the W&B run queue, which the
+  // bridge (in the poll function) pops, publishes and acks.
+  const itemId = await pushDemoItem(stack.wandb);
+  say(`demo W&B run-queue item ${itemId} pushed to ${stack.env.WANDB_QUEUES?.split("=")[0]}`);
+  const wandbRun = waitForItem(stack.wandb, itemId, ["CLAIMED", "FAILED"], ONCE_TIMEOUT_MS).then(
+    (item) => {
+      say(
+        `W&B item ${itemId}: ${item.state}${item.run_name ? ` as run ${item.run_name}` : ""}${item.error ? ` (${item.error.message})` : ""}`,
+      );
+      return item;
+    },
+  );
+  wandbRun.catch((err: Error) => say(`W&B item ${itemId}: ${err.message}`));
 
   const printed = new Set<StatusEventJson>();
   const printNew = () => {
@@ -96,15 +119,23 @@ export async function start(argv: string[], env: Env): Promise<number> {
   if (f.once) {
     try {
       const event = await stack.waitForEvent(
-        (e) =>
-          e.run_id === runId &&
-          ["finished", "rejected", "failed", "preempted", "stopped"].includes(e.state),
+        (e) => e.run_id === runId && FINAL.includes(e.state),
         ONCE_TIMEOUT_MS,
       );
+      const item = await wandbRun;
+      const bridged = item.run_name
+        ? await stack.waitForEvent(
+            (e) => e.run_id === item.run_name && FINAL.includes(e.state),
+            ONCE_TIMEOUT_MS,
+          )
+        : null;
       printNew();
       clearInterval(ticker);
-      if (event.state !== "finished") return stop(1);
+      if (event.state !== "finished" || bridged?.state !== "finished") return stop(1);
       say(`demo launch finished: ${String(event.job_name)}`);
+      say(
+        `W&B queue launch finished: ${String(bridged.job_name)} (item ${itemId}, run ${item.run_name})`,
+      );
       return stop(0);
     } catch (err) {
       clearInterval(ticker);

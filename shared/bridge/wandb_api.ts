@@ -146,8 +146,12 @@ function runSpecOf(value: unknown): unknown {
 }
 
 export function wandbApi(config: WandbApiConfig): WandbApi {
-  const call = (op: string, variables: Data) =>
-    graphql(config, op, Q[op as keyof typeof Q], variables);
+  // The operation name sent is the one in the text (W&B, like graphql-js, matches on it).
+  const call = (key: keyof typeof Q, variables: Data) => {
+    const text = Q[key];
+    const op = /^(?:query|mutation)\s+(\w+)/.exec(text)?.[1] ?? key;
+    return graphql(config, op, text, variables);
+  };
   const report = async (op: "fail" | "warn", name: string, r: Report) => {
     const data = await call(op, {
       runQueueItemId: r.itemId,
