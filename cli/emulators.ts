@@ -7,13 +7,15 @@ import { parseArgs } from "node:util";
 import { startGcsEmulator } from "../local/gcs/index.js";
 import { pubsubMissing, startPubsubEmulator } from "../local/pubsub/index.js";
 import { startVertexEmulator } from "../local/vertex/index.js";
+import { LOCAL_WANDB_API_KEY, startWandbEmulator } from "../local/wandb/index.js";
 import type { Env } from "./main.js";
 
 const USAGE = `usage: vertex-dispatch emulators [--quiet]
 
 Runs the Pub/Sub emulator (PUBSUB_EMULATOR_HOST, default 127.0.0.1:8085), the GCS emulator
 (GCS_ENDPOINT, default http://127.0.0.1:9023) and the Vertex emulator (VERTEX_ENDPOINT,
-default 127.0.0.1:9010; VERTEX_REST_ENDPOINT, default http://127.0.0.1:9011) until Ctrl-C.
+default 127.0.0.1:9010; VERTEX_REST_ENDPOINT, default http://127.0.0.1:9011) and the W&B API
+emulator (WANDB_EMULATOR_HOST, default 127.0.0.1:9030) until Ctrl-C.
 --quiet: do not print a line per request.
 `;
 
@@ -49,7 +51,9 @@ export async function emulators(argv: string[], env: Env): Promise<number> {
   let gcsAt: Endpoint;
   let grpcAt: Endpoint;
   let restAt: Endpoint;
+  let wandbAt: Endpoint;
   try {
+    wandbAt = hostPort("WANDB_EMULATOR_HOST", env.WANDB_EMULATOR_HOST || "127.0.0.1:9030");
     pubsubAt = hostPort("PUBSUB_EMULATOR_HOST", env.PUBSUB_EMULATOR_HOST || "127.0.0.1:8085");
     gcsAt = httpUrl("GCS_ENDPOINT", env.GCS_ENDPOINT || "http://127.0.0.1:9023");
     grpcAt = hostPort("VERTEX_ENDPOINT", env.VERTEX_ENDPOINT || "127.0.0.1:9010");
@@ -86,6 +90,8 @@ export async function emulators(argv: string[], env: Env): Promise<number> {
       log: requestLog(""),
     });
     running.push({ name: "the Vertex emulator", close: vertex.close });
+    const wandb = await startWandbEmulator({ host: wandbAt.host, port: wandbAt.port });
+    running.push({ name: "the W&B emulator", close: wandb.close });
     pubsubProblem = pubsubMissing(env);
     if (!pubsubProblem) {
       say(`starting the Pub/Sub emulator on ${pubsubAt.host}:${pubsubAt.port} (a few seconds)...`);
@@ -99,6 +105,7 @@ export async function emulators(argv: string[], env: Env): Promise<number> {
     }
     say("");
     say(environment(project, pubsubHost, gcs.url, vertex.grpcAddress, vertex.restUrl));
+    say(wandbEnvironment(wandb.url));
   } catch (err) {
     process.stderr.write(`vertex-dispatch emulators: ${(err as Error).message}\n`);
     await stopAll();
@@ -155,6 +162,17 @@ function environment(
     `#   Vertex ${vertexRest}/emulator/v1/`,
   );
   return lines.join("\n");
+}
+
+/** The W&B emulator's lines: the wandb SDK and the bridge read these variables. */
+function wandbEnvironment(url: string): string {
+  return [
+    "",
+    "# W&B API emulator (wandb SDK, `wandb launch`, the bridge); the key is a local stand-in:",
+    `export WANDB_BASE_URL=${url}`,
+    `export WANDB_API_KEY=${LOCAL_WANDB_API_KEY}`,
+    `#   W&B    ${url}/emulator/v1/ (queues, items, faults, requests)`,
+  ].join("\n");
 }
 
 function hostPort(name: string, value: string): Endpoint {

@@ -40,10 +40,12 @@ describe("vertex-dispatch start --once", { skip: missing ?? false }, () => {
       VERTEX_REST_ENDPOINT: `http://127.0.0.1:${await port()}`,
       DISPATCH_PORT: await port(),
       POLL_PORT: await port(),
+      WANDB_EMULATOR_HOST: `127.0.0.1:${await port()}`,
     };
     const out = await cli(["start", "--once", "--quiet"], env);
     assert.equal(out.code, 0, out.stdout + out.stderr);
-    const transitions = out.stdout.split("\n").filter((l) => l.startsWith("status: "));
+    const demoRun = /^demo launch published to demo: run_id (\S+),/m.exec(out.stdout)?.[1];
+    const transitions = out.stdout.split("\n").filter((l) => l.startsWith(`status: ${demoRun} `));
     // Events are at-least-once: a repeat is allowed, a missing or reordered state is not.
     const states = transitions.map((l) => l.split(" -> ")[1]?.split(" ")[0]);
     const distinct = states.filter((state, i) => state !== states[i - 1]);
@@ -51,6 +53,12 @@ describe("vertex-dispatch start --once", { skip: missing ?? false }, () => {
     assert.match(
       out.stdout,
       /demo launch finished: projects\/\d+\/locations\/us-central1\/customJobs\/\d+/,
+    );
+    // The same launch through the W&B run queue: the bridge acked the item, its job finished.
+    assert.match(out.stdout, /W&B item \S+: CLAIMED as run [a-z0-9]{8}\n/);
+    assert.match(
+      out.stdout,
+      /W&B queue launch finished: projects\/\d+\/locations\/us-central1\/customJobs\/\d+ \(item \S+, run [a-z0-9]{8}\)/,
     );
     assert.match(out.stdout, /stopping the local stack/);
   });
