@@ -14,7 +14,7 @@ import type { BridgeOptions, WandbQueue } from "./options.js";
 import { agentFor, bridgeItem, type PopSummary, type PublishLaunch, queueKey } from "./pop.js";
 import { type ReportSummary, reportOutcomes } from "./report.js";
 import type { BridgeState } from "./state.js";
-import type { WandbApi } from "./wandb_api.js";
+import { keyRefused, type WandbApi } from "./wandb_api.js";
 
 export interface BridgeDeps {
   options: BridgeOptions;
@@ -32,12 +32,6 @@ export interface BridgeSummary extends PopSummary {
   reports: ReportSummary | null;
   /** One line per failure, with its kind: "acme/model-registry/vertex: wandb_unavailable". */
   errors: string[];
-}
-
-function keyRefused(err: unknown): boolean {
-  return (
-    err instanceof DispatchError && err.kind === "wandb_rejected" && /HTTP 40[13]/.test(err.message)
-  );
 }
 
 function kindOf(err: unknown): string {

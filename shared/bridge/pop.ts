@@ -15,7 +15,7 @@ import type { LaunchMessage } from "../schemas/message.js";
 import type { WandbQueue } from "./options.js";
 import { runSpecToMessage } from "./run_spec.js";
 import type { BridgeState } from "./state.js";
-import type { PoppedItem, WandbApi } from "./wandb_api.js";
+import { keyRefused, type PoppedItem, type WandbApi } from "./wandb_api.js";
 
 export type PublishLaunch = (
   message: LaunchMessage,
@@ -68,7 +68,8 @@ export async function agentFor(deps: PopDeps, q: WandbQueue, busy: boolean): Pro
   try {
     await deps.api.heartbeat(agentId, busy ? "RUNNING" : "POLLING");
   } catch (err) {
-    if (!(err instanceof DispatchError) || err.kind !== "wandb_rejected") throw err;
+    if (!(err instanceof DispatchError) || err.kind !== "wandb_rejected" || keyRefused(err))
+      throw err;
     // W&B no longer knows the agent (deleted in the UI): register a new one next time.
     deps.agents.delete(key);
     await deps.state.removeAgent(key);

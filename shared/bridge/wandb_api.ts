@@ -42,6 +42,17 @@ export interface WandbApiConfig {
 
 type Data = Record<string, unknown>;
 
+const KEY_REFUSED = "refused the API key";
+
+/** Whether W&B refused the key itself (401/403): every call fails alike until the secret is fixed. */
+export function keyRefused(err: unknown): boolean {
+  return (
+    err instanceof DispatchError &&
+    err.kind === "wandb_rejected" &&
+    err.message.includes(KEY_REFUSED)
+  );
+}
+
 function firstError(body: unknown): string | null {
   const errors = (body as { errors?: Array<{ message?: unknown }> } | null)?.errors;
   if (!Array.isArray(errors) || errors.length === 0) return null;
@@ -90,7 +101,7 @@ export async function graphql(
   if (res.status === 401 || res.status === 403) {
     throw new DispatchError(
       "wandb_rejected",
-      `W&B API ${op} at ${where} refused the API key (HTTP ${res.status}): set WANDB_API_KEY (the bridge's secret) to a valid key of a user who can use the W&B queues`,
+      `W&B API ${op} at ${where} ${KEY_REFUSED} (HTTP ${res.status}): set WANDB_API_KEY (the bridge's secret) to a valid key of a user who can use the W&B queues`,
     );
   }
   if (res.status === 408 || res.status === 429 || res.status >= 500) {
