@@ -53,6 +53,8 @@ async function registerAgent(deps: PopDeps, q: WandbQueue): Promise<string> {
   }
   const created = await deps.api.createAgent(q.entity, q.project, [found.id]);
   const agentId = await deps.state.saveAgent(queueKey(q), created, deps.now());
+  // Another tick registered one first: ours goes KILLED, so W&B shows one live agent.
+  if (agentId !== created) await deps.api.heartbeat(created, "KILLED").catch(() => {});
   deps.log.info("bridge: registered a launch agent", {
     wandb_queue: queueKey(q),
     agent_id: agentId,
