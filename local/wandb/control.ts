@@ -152,7 +152,11 @@ function route(
       store.expireLeases(true);
       return {};
     case "POST /faults":
-      return ctx.faults.add(obj(body));
+      try {
+        return ctx.faults.add(obj(body));
+      } catch (err) {
+        throw err instanceof ControlError ? err : new ControlError(400, (err as Error).message);
+      }
     case "DELETE /faults":
       ctx.faults.clear();
       return {};
