@@ -136,6 +136,34 @@ describe("W&B run-queue bridge on the local stack", { skip: missing ?? false }, 
     assert.ok(requests().some((r) => r.operation === "failRunQueueItem" && r.status === 503));
   });
 
+  it("sends the launch's warnings to the item once, with updateRunQueueItemWarning", async () => {
+    const image = "docker.io/library/python:3.11";
+    const itemId = await pushDemoItem(stack.wandb, {
+      ...demoRunSpec(),
+      docker: { docker_image: image },
+    });
+    await oneJobAfter(itemId, 1);
+    const warned = await until("the item's warning", async () => {
+      const item = await itemState(stack.wandb, itemId);
+      return item.warnings.length > 0 ? item : undefined;
+    });
+    assert.equal(warned.state, "CLAIMED");
+    assert.equal(warned.warnings.length, 1);
+    assert.match(
+      warned.warnings[0]?.message ?? "",
+      new RegExp(`image ${image} is not in Artifact Registry.*must be public`),
+    );
+    // Later ticks do not send it again.
+    const sent = () => requests().filter((r) => r.operation === "updateRunQueueItemWarning").length;
+    const before = sent();
+    const pops = requests().filter((r) => r.operation === "popFromRunQueue").length;
+    await until(
+      "two more ticks",
+      async () => requests().filter((r) => r.operation === "popFromRunQueue").length >= pops + 2,
+    );
+    assert.equal(sent(), before);
+  });
+
   it("fails an item it cannot turn into a launch message at once, naming the runSpec field", async () => {
     const itemId = await pushDemoItem(stack.wandb, { ...demoRunSpec(), run_id: "Not A Run Id" });
     const item = await waitForItem(stack.wandb, itemId, ["FAILED"], 30_000);
