@@ -7,6 +7,7 @@ import { startGcsEmulator } from "../local/gcs/index.js";
 import { pubsubMissing, startPubsubEmulator } from "../local/pubsub/index.js";
 import { ingestCommand, LOCAL_WEBHOOK_TOKEN } from "../local/stack/demo.js";
 import { startVertexEmulator } from "../local/vertex/index.js";
+import { LOCAL_WANDB_API_KEY, startWandbEmulator } from "../local/wandb/index.js";
 import { bool, type FlagValues } from "./args.js";
 import type { Ctx } from "./io.js";
 import { environmentLines } from "./local_env.js";
@@ -29,7 +30,9 @@ export async function emulators(values: FlagValues, _p: string[], ctx: Ctx): Pro
   let gcsAt: Endpoint;
   let grpcAt: Endpoint;
   let restAt: Endpoint;
+  let wandbAt: Endpoint;
   try {
+    wandbAt = hostPort("WANDB_EMULATOR_HOST", env.WANDB_EMULATOR_HOST || "127.0.0.1:9030");
     pubsubAt = hostPort("PUBSUB_EMULATOR_HOST", env.PUBSUB_EMULATOR_HOST || "127.0.0.1:8085");
     gcsAt = httpUrl("GCS_ENDPOINT", env.GCS_ENDPOINT || "http://127.0.0.1:9023");
     grpcAt = hostPort("VERTEX_ENDPOINT", env.VERTEX_ENDPOINT || "127.0.0.1:9010");
@@ -66,6 +69,8 @@ export async function emulators(values: FlagValues, _p: string[], ctx: Ctx): Pro
       log: requestLog(""),
     });
     running.push({ name: "the Vertex emulator", close: vertex.close });
+    const wandb = await startWandbEmulator({ host: wandbAt.host, port: wandbAt.port });
+    running.push({ name: "the W&B emulator", close: wandb.close });
     pubsubProblem = pubsubMissing(env);
     if (!pubsubProblem) {
       say(`starting the Pub/Sub emulator on ${pubsubAt.host}:${pubsubAt.port} (a few seconds)...`);
@@ -100,6 +105,7 @@ export async function emulators(values: FlagValues, _p: string[], ctx: Ctx): Pro
     say("# Control APIs (faults, request logs, reset):");
     say(`#   GCS    ${gcs.url}/emulator/v1/`);
     say(`#   Vertex ${vertex.restUrl}/emulator/v1/`);
+    say(wandbEnvironment(wandb.url));
   } catch (err) {
     ctx.err.write(`vertex-dispatch emulators: ${(err as Error).message}\n`);
     await stopAll();
@@ -123,6 +129,17 @@ export async function emulators(values: FlagValues, _p: string[], ctx: Ctx): Pro
   await stopAll();
   say("stopped.");
   return 0;
+}
+
+/** The W&B emulator's lines: the wandb SDK and the bridge read these variables. */
+function wandbEnvironment(url: string): string {
+  return [
+    "",
+    "# W&B API emulator (wandb SDK, `wandb launch`, the bridge); the key is a local stand-in:",
+    `export WANDB_BASE_URL=${url}`,
+    `export WANDB_API_KEY=${LOCAL_WANDB_API_KEY}`,
+    `#   W&B    ${url}/emulator/v1/ (queues, items, faults, requests)`,
+  ].join("\n");
 }
 
 function hostPort(name: string, value: string): Endpoint {

@@ -50,6 +50,8 @@ const BY_KIND: Record<ErrorKind, ExitCode> = {
   job_failed: EXIT.launch_failed,
   job_preempted: EXIT.launch_failed,
   start_timeout: EXIT.launch_failed,
+  wandb_unavailable: EXIT.cloud,
+  wandb_rejected: EXIT.cloud,
 };
 
 /** A command's own "not found", carried as an error so every command reports it the same way. */

@@ -6,12 +6,15 @@ import { randomBytes } from "node:crypto";
 import { pubsubMissing } from "../local/pubsub/index.js";
 import { DEMO_QUEUE, demoCurlLine, demoMessage } from "../local/stack/demo.js";
 import { type Stack, type StatusEventJson, startStack } from "../local/stack/stack.js";
+import { pushDemoItem, waitForItem } from "../local/stack/wandb_demo.js";
+import { LOCAL_WANDB_API_KEY } from "../local/wandb/index.js";
 import { bool, type FlagValues } from "./args.js";
 import { EXIT } from "./exit_codes.js";
 import type { Ctx } from "./io.js";
 import { environmentLines } from "./local_env.js";
 
 const ONCE_TIMEOUT_MS = 120_000;
+const FINAL = ["finished", "rejected", "failed", "preempted", "stopped"];
 /** Beyond the endpoints: what the CLI (submit, status, queues, poll) needs against the stack. */
 const EXTRA = [
   "VERTEX_REGION",
@@ -19,6 +22,8 @@ const EXTRA = [
   "CONFIG_BUCKET",
   "QUEUE_CONFIG_DIR",
   "DEFAULT_JOB_SERVICE_ACCOUNT",
+  "WANDB_BASE_URL",
+  "WANDB_QUEUES",
 ];
 
 export async function start(values: FlagValues, _p: string[], ctx: Ctx): Promise<number> {
@@ -66,7 +71,12 @@ export async function start(values: FlagValues, _p: string[], ctx: Ctx): Promise
   say("");
   say("The local stack is up. To use it from another shell, paste:");
   say("");
-  const extra = Object.fromEntries(EXTRA.map((name) => [name, stack.env[name]]));
+  const extra: Record<string, string | undefined> = Object.fromEntries(
+    EXTRA.map((name) => [name, stack.env[name]]),
+  );
+  // Only the local stand-in key is printed; a key of the user's own is a secret.
+  const ownKey = stack.env.WANDB_API_KEY && stack.env.WANDB_API_KEY !== LOCAL_WANDB_API_KEY;
+  if (!ownKey) extra.WANDB_API_KEY = stack.env.WANDB_API_KEY;
   for (const line of environmentLines({
     project: stack.project,
     pubsubHost: stack.env.PUBSUB_EMULATOR_HOST,
@@ -76,6 +86,7 @@ export async function start(values: FlagValues, _p: string[], ctx: Ctx): Promise
     extra,
   }))
     say(line);
+  if (ownKey) say("export WANDB_API_KEY=...   # your own key, as set in this shell (not printed)");
   if (stack.webhook) {
     say("");
     say(`export INGEST_URL=${stack.webhook.url}`);
@@ -98,6 +109,20 @@ export async function start(values: FlagValues, _p: string[], ctx: Ctx): Promise
   const messageId = await stack.publishLaunch(demoMessage(runId));
   say(`demo launch published to ${DEMO_QUEUE}: run_id ${runId}, message ${messageId}`);
 
+  // The same demo through W&B's Launch button: an item on the W&B run queue, which the
+  // bridge (in the poll function) pops, publishes and acks.
+  const itemId = await pushDemoItem(stack.wandb);
+  say(`demo W&B run-queue item ${itemId} pushed to ${stack.env.WANDB_QUEUES?.split("=")[0]}`);
+  const wandbRun = waitForItem(stack.wandb, itemId, ["CLAIMED", "FAILED"], ONCE_TIMEOUT_MS).then(
+    (item) => {
+      say(
+        `W&B item ${itemId}: ${item.state}${item.run_name ? ` as run ${item.run_name}` : ""}${item.error ? ` (${item.error.message})` : ""}`,
+      );
+      return item;
+    },
+  );
+  wandbRun.catch((err: Error) => say(`W&B item ${itemId}: ${err.message}`));
+
   const printed = new Set<StatusEventJson>();
   const printNew = () => {
     for (const e of stack.events) {
@@ -114,15 +139,25 @@ export async function start(values: FlagValues, _p: string[], ctx: Ctx): Promise
   if (f.once) {
     try {
       const event = await stack.waitForEvent(
-        (e) =>
-          e.run_id === runId &&
-          ["finished", "rejected", "failed", "preempted", "stopped"].includes(e.state),
+        (e) => e.run_id === runId && FINAL.includes(e.state),
         ONCE_TIMEOUT_MS,
       );
+      const item = await wandbRun;
+      const bridged = item.run_name
+        ? await stack.waitForEvent(
+            (e) => e.run_id === item.run_name && FINAL.includes(e.state),
+            ONCE_TIMEOUT_MS,
+          )
+        : null;
       printNew();
       clearInterval(ticker);
-      if (event.state !== "finished") return stop(EXIT.launch_failed);
+      if (event.state !== "finished" || bridged?.state !== "finished") {
+        return stop(EXIT.launch_failed);
+      }
       say(`demo launch finished: ${String(event.job_name)}`);
+      say(
+        `W&B queue launch finished: ${String(bridged.job_name)} (item ${itemId}, run ${item.run_name})`,
+      );
       return stop(0);
     } catch (err) {
       clearInterval(ticker);

@@ -26,6 +26,10 @@ export const ERROR_KINDS = {
   launch_busy: { retryable: true },
   /** Pub/Sub could not publish now. */
   pubsub_unavailable: { retryable: true },
+  /** The W&B API could not answer now (connection failed, timeout, 429, 5xx): the bridge tries again next tick. */
+  wandb_unavailable: { retryable: true },
+  /** The W&B API refused a call (401/403: the API key; a GraphQL error: a missing queue, item or agent). */
+  wandb_rejected: { retryable: false },
   /** The dispatcher's own environment is wrong (bad variable); stops start-up. */
   bad_environment: { retryable: false },
   /** Outcomes the poll function records on a launch (never thrown, never retried): */

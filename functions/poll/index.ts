@@ -3,6 +3,7 @@
 // the active set or Vertex jobs fails, so Pub/Sub redelivers it; per-launch failures are
 // logged and left for the next tick (the core changes nothing it could not publish).
 import { cloudEvent } from "@google-cloud/functions-framework";
+import { bridgeOnTick } from "../../shared/bridge/deps.js";
 import { makeClients } from "../../shared/clients.js";
 import { dispatchDeps } from "../../shared/dispatch/deps.js";
 import { parseOptions } from "../../shared/options.js";
@@ -10,6 +11,8 @@ import { type PollDeps, runTick } from "../../shared/poll/poll.js";
 
 const options = parseOptions(process.env);
 let deps: Promise<PollDeps> | undefined;
+// The W&B run-queue bridge (SPEC §13), after the poll's work; it never fails the tick.
+const bridge = bridgeOnTick(options, process.env);
 
 cloudEvent("poll", async () => {
   deps ??= makeClients(options).then((clients) => ({
@@ -17,4 +20,5 @@ cloudEvent("poll", async () => {
     pageSize: options.POLL_PAGE_SIZE,
   }));
   await runTick(await deps);
+  await bridge();
 });

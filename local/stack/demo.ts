@@ -72,3 +72,53 @@ export function demoCurlLine(url: string, token: string, signingSecret?: string)
 export function ingestCommand(port: number): string {
   return `node --import tsx node_modules/@google-cloud/functions-framework/build/src/main.js --target=ingest --signature-type=http --source=functions/ingest/index.ts --port=${port}`;
 }
+
+/** The W&B side of the demo: a GCP Vertex run queue, as created in the W&B App. */
+export const DEMO_WANDB_ENTITY = "acme";
+export const DEMO_WANDB_PROJECT = "model-registry";
+export const DEMO_WANDB_QUEUE = "vertex-demo";
+/** The queue config its items launch with: the demo's, letting the W&B queue's config apply. */
+export const DEMO_WANDB_QUEUE_CONFIG = "wandb-demo";
+export const DEMO_WANDB_QUEUES = `${DEMO_WANDB_ENTITY}/${DEMO_WANDB_PROJECT}/${DEMO_WANDB_QUEUE}=${DEMO_WANDB_QUEUE_CONFIG}`;
+
+export function demoWandbQueueYaml(region: string): string {
+  return `${demoQueueYaml(region)}# The W&B queue's config (and the launch drawer's overrides) arrive as resource_args.
+allow_resource_overrides: true
+`;
+}
+
+/** The W&B queue's resource config: W&B's default GCP Vertex config, with the demo bucket. */
+export function demoWandbQueueConfig(): Record<string, unknown> {
+  return {
+    spec: {
+      worker_pool_specs: [
+        {
+          machine_spec: {
+            machine_type: "n1-standard-4",
+            accelerator_type: "ACCELERATOR_TYPE_UNSPECIFIED",
+            accelerator_count: 0,
+          },
+          replica_count: 1,
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: W&B's ${image_uri} macro, not a JS template.
+          container_spec: { image_uri: "${image_uri}" },
+        },
+      ],
+      staging_bucket: `gs://${DEMO_STAGING_BUCKET}`,
+    },
+    run: { restart_job_on_worker_restart: false },
+  };
+}
+
+/** A runSpec as `wandb launch --queue vertex-demo --docker-image ...` pushes it. */
+export function demoRunSpec(): Record<string, unknown> {
+  return {
+    entity: "acme",
+    project: "vision",
+    name: "resnet50-from-wandb",
+    author: "demo",
+    docker: { docker_image: "us-central1-docker.pkg.dev/acme-ml/train/resnet:2026-11-01" },
+    overrides: { args: ["--epochs", "3"], run_config: { lr: 0.001, epochs: 3 } },
+    resource: "gcp-vertex",
+    git: {},
+  };
+}

@@ -18,11 +18,19 @@ import {
   TOPICS,
 } from "../pubsub/index.js";
 import { type ClockConfig, startVertexEmulator, type VertexEmulator } from "../vertex/index.js";
+import { LOCAL_WANDB_API_KEY, startWandbEmulator, type WandbEmulator } from "../wandb/index.js";
 import {
   DEMO_JOB_SERVICE_ACCOUNT,
   DEMO_QUEUE,
   DEMO_STAGING_BUCKET,
+  DEMO_WANDB_ENTITY,
+  DEMO_WANDB_PROJECT,
+  DEMO_WANDB_QUEUE,
+  DEMO_WANDB_QUEUE_CONFIG,
+  DEMO_WANDB_QUEUES,
   demoQueueYaml,
+  demoWandbQueueConfig,
+  demoWandbQueueYaml,
   LOCAL_WEBHOOK_TOKEN,
 } from "./demo.js";
 import { freePort, type LocalFunction, startFunction } from "./functions.js";
@@ -55,6 +63,8 @@ export interface StackOptions {
   log?: (line: string) => void;
   /** Lines the functions print (their JSON logs). */
   functionLog?: (fn: string, line: string) => void;
+  /** How long the W&B emulator leases a popped item without an ack (default 60 s, as W&B). */
+  wandbLeaseSeconds?: number;
 }
 
 export interface Stack {
@@ -65,6 +75,8 @@ export interface Stack {
   pubsubEmulator: PubsubEmulator;
   gcs: GcsEmulator;
   vertex: VertexEmulator;
+  /** The W&B API emulator, with the demo run queue (WANDB_QUEUES maps it to "wandb-demo"). */
+  wandb: WandbEmulator;
   pubsub: PubSub;
   storage: Storage;
   functions: Map<string, LocalFunction>;
@@ -139,6 +151,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     cleanup.push(() => vertex.close());
     log(`  Vertex emulator on ${vertex.grpcAddress} (gRPC) and ${vertex.restUrl} (REST)`);
 
+    const wandb = await startWandbLocal(env, options, fixed);
+    cleanup.push(() => wandb.close());
+    log(
+      `  W&B API emulator on ${wandb.url} (run queue ${DEMO_WANDB_ENTITY}/${DEMO_WANDB_PROJECT}/${DEMO_WANDB_QUEUE})`,
+    );
+
     const storage = new Storage({ projectId: project, apiEndpoint: gcs.url });
     for (const [bucket, location] of [
       [stateBucket, region],
@@ -148,17 +166,21 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       const [exists] = await storage.bucket(bucket).exists();
       if (!exists) await storage.createBucket(bucket, { location });
     }
-    if (queueDir) {
-      await mkdir(queueDir, { recursive: true });
-      await writeFile(join(queueDir, `${DEMO_QUEUE}.yaml`), demoQueueYaml(region));
-    } else {
-      await storage
-        .bucket(configBucket)
-        .file(`queues/${DEMO_QUEUE}.yaml`)
-        .save(demoQueueYaml(region), { resumable: false });
+    const demoQueues: Array<[string, string]> = [
+      [DEMO_QUEUE, demoQueueYaml(region)],
+      [DEMO_WANDB_QUEUE_CONFIG, demoWandbQueueYaml(region)],
+    ];
+    if (queueDir) await mkdir(queueDir, { recursive: true });
+    for (const [name, yaml] of demoQueues) {
+      if (queueDir) await writeFile(join(queueDir, `${name}.yaml`), yaml);
+      else
+        await storage
+          .bucket(configBucket)
+          .file(`queues/${name}.yaml`)
+          .save(yaml, { resumable: false });
     }
     log(
-      `  seeded buckets gs://${stateBucket}, gs://${configBucket}, gs://${DEMO_STAGING_BUCKET} (${region}) and queue "${DEMO_QUEUE}"`,
+      `  seeded buckets gs://${stateBucket}, gs://${configBucket}, gs://${DEMO_STAGING_BUCKET} (${region}) and queues "${DEMO_QUEUE}", "${DEMO_WANDB_QUEUE_CONFIG}"`,
     );
 
     const functionEnv: Record<string, string> = {};
@@ -173,8 +195,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       GCS_ENDPOINT: gcs.url,
       VERTEX_ENDPOINT: vertex.grpcAddress,
       VERTEX_REST_ENDPOINT: vertex.restUrl,
-      WANDB_API_KEY: env.WANDB_API_KEY,
-      WANDB_BASE_URL: env.WANDB_BASE_URL,
+      // Locally W&B is the emulator: the bridge pops it, and jobs get it as WANDB_BASE_URL.
+      WANDB_API_KEY: wandb.apiKey,
+      WANDB_BASE_URL: wandb.url,
+      WANDB_QUEUES: env.WANDB_QUEUES || DEMO_WANDB_QUEUES,
       QUEUE_CONFIG_TTL_SECONDS: "2",
       // No GCE metadata server here: stop google-auth-library from probing for one.
       METADATA_SERVER_DETECTION: "none",
@@ -284,6 +308,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       pubsubEmulator,
       gcs,
       vertex,
+      wandb,
       pubsub,
       storage,
       functions,
@@ -335,4 +360,30 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await closeAll();
     throw err;
   }
+}
+
+/**
+ * The W&B emulator on WANDB_EMULATOR_HOST (default 127.0.0.1:9030), accepting the key the
+ * functions get (the test's, the user's WANDB_API_KEY, or the local one), with the demo
+ * run queue.
+ */
+async function startWandbLocal(env: Env, options: StackOptions, fixed: boolean) {
+  const key = options.functionEnv?.WANDB_API_KEY || env.WANDB_API_KEY || LOCAL_WANDB_API_KEY;
+  const wandb = await startWandbEmulator({
+    port: fixed ? hostPort(env.WANDB_EMULATOR_HOST, 9030) : 0,
+    apiKeys: [key],
+    entity: DEMO_WANDB_ENTITY,
+    ...(options.wandbLeaseSeconds ? { leaseSeconds: options.wandbLeaseSeconds } : {}),
+  });
+  wandb.ctx.store.addQueue({
+    entity: DEMO_WANDB_ENTITY,
+    project: DEMO_WANDB_PROJECT,
+    name: DEMO_WANDB_QUEUE,
+    access: "PROJECT",
+    createdBy: DEMO_WANDB_ENTITY,
+    resource: "gcp-vertex",
+    config: demoWandbQueueConfig(),
+    templateVariables: {},
+  });
+  return wandb;
 }

@@ -38,4 +38,33 @@ describe("function start-up", () => {
       );
     });
   }
+
+  it("poll refuses to start with a malformed WANDB_QUEUES and names the entry", async () => {
+    const lines: string[] = [];
+    await assert.rejects(
+      startFunction({
+        name: "poll",
+        source: "functions/poll/index.ts",
+        port: 0,
+        env: {
+          PATH: process.env.PATH,
+          GOOGLE_CLOUD_PROJECT: "p",
+          VERTEX_REGION: "us-central1",
+          QUEUE_CONFIG_DIR: "/tmp",
+          STATE_BUCKET: "state-bucket",
+          WANDB_API_KEY: "k".repeat(40),
+          WANDB_QUEUES: "acme/model-registry/vertex=gpu,acme/vertex",
+        },
+        onLine: (l) => lines.push(l),
+      }),
+      /exited with 1 before it listened/,
+    );
+    const output = lines.join("\n");
+    assert.match(output, /the bridge's environment is invalid/);
+    assert.match(
+      output,
+      /WANDB_QUEUES\[1\]: "acme\/vertex": expected entity\/project\/queue-name=queue-config-name/,
+    );
+    assert.ok(!output.includes("k".repeat(40)), "the key is never echoed");
+  });
 });

@@ -44,7 +44,8 @@ async function run(env: Record<string, string>, until: RegExp) {
 
 describe("vertex-dispatch emulators", () => {
   it("runs all three where the variables say, prints the exports, and stops on SIGINT", async () => {
-    const [pubsub, gcs, grpc, rest] = [
+    const [pubsub, gcs, grpc, rest, wandb] = [
+      await freePort(),
       await freePort(),
       await freePort(),
       await freePort(),
@@ -57,6 +58,7 @@ describe("vertex-dispatch emulators", () => {
         GCS_ENDPOINT: `http://127.0.0.1:${gcs}`,
         VERTEX_ENDPOINT: `127.0.0.1:${grpc}`,
         VERTEX_REST_ENDPOINT: `http://127.0.0.1:${rest}`,
+        WANDB_EMULATOR_HOST: `127.0.0.1:${wandb}`,
         GOOGLE_CLOUD_PROJECT: "cli-project",
         INGEST_PORT: "18083",
       },
@@ -75,6 +77,14 @@ describe("vertex-dispatch emulators", () => {
       assert.match(out(), new RegExp(`export VERTEX_ENDPOINT=127.0.0.1:${grpc}\\n`));
       assert.match(out(), new RegExp(`export VERTEX_REST_ENDPOINT=http://127.0.0.1:${rest}\\n`));
       assert.match(out(), /export GOOGLE_CLOUD_PROJECT=cli-project\n/);
+      assert.match(out(), new RegExp(`export WANDB_BASE_URL=http://127.0.0.1:${wandb}\\n`));
+      const key = /export WANDB_API_KEY=(\S+)\n/.exec(out())?.[1] ?? "";
+      const viewer = await fetch(`http://127.0.0.1:${wandb}/graphql`, {
+        method: "POST",
+        headers: { authorization: `Basic ${Buffer.from(`api:${key}`).toString("base64")}` },
+        body: JSON.stringify({ query: "{ viewer { username } }" }),
+      });
+      assert.equal(viewer.status, 200, "the printed key is accepted");
       assert.doesNotMatch(
         out(),
         /gcloud config set/,

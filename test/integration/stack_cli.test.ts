@@ -48,6 +48,7 @@ describe("vertex-dispatch start --once", { skip: missing ?? false }, () => {
       DISPATCH_PORT: await port(),
       POLL_PORT: await port(),
       INGEST_PORT: await port(),
+      WANDB_EMULATOR_HOST: `127.0.0.1:${await port()}`,
     };
     const out = await cli(["start", "--once", "--quiet"], env);
     assert.equal(out.code, 0, out.stdout + out.stderr);
@@ -58,7 +59,8 @@ describe("vertex-dispatch start --once", { skip: missing ?? false }, () => {
         `  curl -sS -X POST http://127.0.0.1:${env.INGEST_PORT}/ -H 'Authorization: Bearer local-token' `,
       ),
     );
-    const transitions = out.stdout.split("\n").filter((l) => l.startsWith("status: "));
+    const demoRun = /^demo launch published to demo: run_id (\S+),/m.exec(out.stdout)?.[1];
+    const transitions = out.stdout.split("\n").filter((l) => l.startsWith(`status: ${demoRun} `));
     // Events are at-least-once: a repeat is allowed, a reordered state is not. A state is
     // seen only if a tick falls inside it: on a loaded machine a delayed tick can miss the
     // 8 s of "starting" (QUEUED + PENDING), so the states are an in-order subsequence that
@@ -76,6 +78,12 @@ describe("vertex-dispatch start --once", { skip: missing ?? false }, () => {
     assert.match(
       out.stdout,
       /demo launch finished: projects\/\d+\/locations\/us-central1\/customJobs\/\d+/,
+    );
+    // The same launch through the W&B run queue: the bridge acked the item, its job finished.
+    assert.match(out.stdout, /W&B item \S+: CLAIMED as run [a-z0-9]{8}\n/);
+    assert.match(
+      out.stdout,
+      /W&B queue launch finished: projects\/\d+\/locations\/us-central1\/customJobs\/\d+ \(item \S+, run [a-z0-9]{8}\)/,
     );
     assert.match(out.stdout, /stopping the local stack/);
   });
