@@ -1,0 +1,88 @@
+// The built function packages (dist/functions/<name>/), deployed out of the repo the way
+// Cloud Run functions runs them (test/helpers/bundles.ts: npm ci of the package's own lock,
+// `bash -c node_modules/.bin/functions-framework`), started with the clock on exec.
+import { type ChildProcess, spawn } from "node:child_process";
+import { readlinkSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { freePort, pushEndpoint, TOPICS } from "../local/pubsub/index.js";
+import type { Stack } from "../local/stack/stack.js";
+
+export interface Running {
+  child: ChildProcess;
+  /** performance.now() just before exec. */
+  t0: number;
+  url: string;
+  /** The node process's pid (bash execs it for a single command; checked). */
+  pid(): number;
+  stop(): Promise<void>;
+}
+
+/** What Terraform gives dispatch and poll, pointed at the stack's emulators. */
+export function functionEnv(stack: Stack, stateBucket: string): Record<string, string> {
+  const e = stack.env;
+  return {
+    GOOGLE_CLOUD_PROJECT: stack.project,
+    VERTEX_REGION: stack.region,
+    STATE_BUCKET: stateBucket,
+    CONFIG_BUCKET: e.CONFIG_BUCKET ?? "",
+    DEFAULT_JOB_SERVICE_ACCOUNT: e.DEFAULT_JOB_SERVICE_ACCOUNT ?? "",
+    STATUS_TOPIC: TOPICS.status,
+    LAUNCH_TOPIC: TOPICS.jobs,
+    WANDB_API_KEY: "bench-secret-0123456789abcdef",
+    PUBSUB_EMULATOR_HOST: e.PUBSUB_EMULATOR_HOST ?? "",
+    GCS_ENDPOINT: e.GCS_ENDPOINT ?? "",
+    VERTEX_ENDPOINT: e.VERTEX_ENDPOINT ?? "",
+    METADATA_SERVER_DETECTION: "none",
+    LOG_LEVEL: "warning",
+  };
+}
+
+export async function startFunction(options: {
+  name: "dispatch" | "poll";
+  app: string;
+  env: Record<string, string>;
+  project: string;
+}): Promise<Running> {
+  const port = await freePort();
+  const env = {
+    ...options.env,
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    PORT: String(port),
+    FUNCTION_TARGET: options.name,
+    FUNCTION_SIGNATURE_TYPE: "http",
+    K_SERVICE: options.name,
+    K_REVISION: `${options.name}-00001-abc`,
+    K_CONFIGURATION: options.name,
+    NODE_ENV: "production",
+  };
+  const t0 = performance.now();
+  const child = spawn("/bin/bash", ["-c", "node_modules/.bin/functions-framework"], {
+    cwd: options.app,
+    env,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr?.on("data", (c: Buffer) => {
+    stderr = (stderr + c.toString("utf8")).slice(-4000);
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const topic = options.name === "dispatch" ? TOPICS.jobs : TOPICS.poll;
+  return {
+    child,
+    t0,
+    url: pushEndpoint(`http://127.0.0.1:${port}`, options.project, topic),
+    pid() {
+      const pid = child.pid ?? 0;
+      const exe = readlinkSync(`/proc/${pid}/exe`);
+      if (!/node/.test(exe)) throw new Error(`pid ${pid} is ${exe}, not node; stderr: ${stderr}`);
+      return pid;
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
