@@ -2,6 +2,7 @@
 // built bundles out of the repo, measures everything in one run and prints a table; writes
 // bench/results.json in the SPEC §12 format. Every figure is a median of at least 5.
 //   --phases cold,warm,poll,memory,size,cli   a subset (results.json is then partial)
+//   --rounds N                                samples per figure (default 7; SPEC: at least 5)
 import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,7 +16,7 @@ import { pollScale } from "./poll.js";
 import { type Results, results, table } from "./report.js";
 
 const ALL = ["cold", "warm", "poll", "memory", "size", "cli"];
-const ROUNDS = 7;
+let ROUNDS = 7;
 
 function gcloudPath(): string | null {
   const r = spawnSync("sh", ["-c", "command -v gcloud"], { encoding: "utf8" });
@@ -64,7 +65,17 @@ async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { phases: { type: "string", default: ALL.join(",") } } });
+  const { values } = parseArgs({
+    options: {
+      phases: { type: "string", default: ALL.join(",") },
+      rounds: { type: "string", default: String(ROUNDS) },
+    },
+  });
+  ROUNDS = Number(values.rounds);
+  if (!Number.isInteger(ROUNDS) || ROUNDS < 1)
+    throw new Error(
+      `--rounds: expected a whole number of at least 1 (5 or more for reported medians), got ${values.rounds}`,
+    );
   const phases = new Set((values.phases ?? "").split(",").filter(Boolean));
   const unknown = [...phases].filter((p) => !ALL.includes(p));
   if (unknown.length > 0)
