@@ -60,7 +60,7 @@ async function coldDispatch(ctx: DispatchContext): Promise<number> {
   const { runId, body } = nextLaunch("cold");
   const fn = await startDispatch(ctx);
   try {
-    await expectAck(await pushWhenListening(fn.url, body, 60_000), "cold dispatch");
+    await expectAck(await pushWhenListening(fn, body, 180_000), "cold dispatch");
     const ms = performance.now() - fn.t0;
     const jobs = ctx.stack.vertex.control.jobs().filter((j) => j.labels["wandb-run-id"] === runId);
     if (jobs.length !== 1) throw new Error(`cold dispatch of ${runId} made ${jobs.length} jobs`);
@@ -143,7 +143,7 @@ async function bareBlock(ctx: DispatchContext, count: number, record: string) {
 export async function warmDispatch(ctx: DispatchContext, perBlock: number, record: string) {
   const fn = await startDispatch(ctx);
   try {
-    await expectAck(await pushWhenListening(fn.url, nextLaunch("warmup").body, 60_000), "warm-up");
+    await expectAck(await pushWhenListening(fn, nextLaunch("warmup").body, 60_000), "warm-up");
     const ours: number[] = [];
     const bare = {
       record_create: [] as number[],
@@ -190,7 +190,7 @@ async function launchesPerSecond(fn: Running, levels: number[]) {
 export async function burstRss(ctx: DispatchContext, count: number, concurrency: number) {
   const fn = await startDispatch(ctx);
   try {
-    await expectAck(await pushWhenListening(fn.url, nextLaunch("burst").body, 60_000), "burst");
+    await expectAck(await pushWhenListening(fn, nextLaunch("burst").body, 60_000), "burst");
     const afterFirst = peakRssMb(fn.pid());
     const ms = await fire(fn, count, concurrency, "burst");
     return { peakMb: peakRssMb(fn.pid()), afterFirstMb: afterFirst, ms };

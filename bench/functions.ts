@@ -12,6 +12,8 @@ export interface Running {
   /** performance.now() just before exec. */
   t0: number;
   url: string;
+  /** Rejects (with the process's last stderr) if it exits before it is stopped. */
+  died: Promise<never>;
   /** The node process's pid (bash execs it for a single command; checked). */
   pid(): number;
   stop(): Promise<void>;
@@ -54,13 +56,14 @@ export async function startFunction(options: {
     K_REVISION: `${options.name}-00001-abc`,
     K_CONFIGURATION: options.name,
     NODE_ENV: "production",
-    // BENCH_PROFILE_DIR=dir: a V8 CPU profile of each function process (for finding what to trim).
-    ...(process.env.BENCH_PROFILE_DIR
-      ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}` }
-      : {}),
   };
   const t0 = performance.now();
-  const child = spawn("/bin/bash", ["-c", "node_modules/.bin/functions-framework"], {
+  // BENCH_PROFILE_DIR=dir: a V8 CPU profile of each function process (to find what to trim).
+  const profile = process.env.BENCH_PROFILE_DIR;
+  const command = profile
+    ? `node --cpu-prof --cpu-prof-dir=${profile} node_modules/.bin/functions-framework`
+    : "node_modules/.bin/functions-framework";
+  const child = spawn("/bin/bash", ["-c", command], {
     cwd: options.app,
     env,
     stdio: ["ignore", "ignore", "pipe"],
@@ -69,11 +72,19 @@ export async function startFunction(options: {
   child.stderr?.on("data", (c: Buffer) => {
     stderr = (stderr + c.toString("utf8")).slice(-4000);
   });
+  let stopping = false;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const died = exited.then(() => {
+    throw new Error(
+      `${options.name} exited ${stopping ? "when stopped" : "unexpectedly"}:\n${stderr}`,
+    );
+  });
+  died.catch(() => {});
   const topic = options.name === "dispatch" ? TOPICS.jobs : TOPICS.poll;
   return {
     child,
     t0,
+    died,
     url: pushEndpoint(`http://127.0.0.1:${port}`, options.project, topic),
     pid() {
       const pid = child.pid ?? 0;
@@ -82,6 +93,7 @@ export async function startFunction(options: {
       return pid;
     },
     async stop() {
+      stopping = true;
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill("SIGTERM");
       const timer = setTimeout(() => child.kill("SIGKILL"), 5000);

@@ -82,7 +82,15 @@ export async function push(url: string, body: string): Promise<number> {
 }
 
 /** Pushes until the function accepts the connection, then resolves with the status. */
-export async function pushWhenListening(url: string, body: string, deadlineMs: number) {
+export async function pushWhenListening(
+  fn: { url: string; died: Promise<never> },
+  body: string,
+  deadlineMs: number,
+): Promise<number> {
+  return Promise.race([fn.died, pushUntilAccepted(fn.url, body, deadlineMs)]);
+}
+
+async function pushUntilAccepted(url: string, body: string, deadlineMs: number): Promise<number> {
   const deadline = performance.now() + deadlineMs;
   for (;;) {
     try {
@@ -90,7 +98,9 @@ export async function pushWhenListening(url: string, body: string, deadlineMs: n
     } catch (err) {
       const refused = (err as { cause?: { code?: string } }).cause?.code === "ECONNREFUSED";
       if (!refused || performance.now() > deadline)
-        throw new Error(`the function did not accept a push within ${deadlineMs} ms: ${err}`);
+        throw new Error(
+          `the function did not accept a push within ${deadlineMs} ms: ${err} (${(err as { cause?: unknown }).cause})`,
+        );
       await new Promise((r) => setTimeout(r, 2));
     }
   }

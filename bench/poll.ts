@@ -109,7 +109,7 @@ export async function pollScale(stack: Stack, app: string, rounds: number) {
     await seed(stack, 0, 500);
     // The first tick of an instance makes its clients; it is not one of the samples.
     await pushWhenListening(
-      fn.url,
+      fn,
       pushBody({ tick: "warm-up" }, `tick-warm-${Date.now()}`, SUBSCRIPTION),
       60_000,
     );

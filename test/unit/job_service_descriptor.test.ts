@@ -9,11 +9,7 @@ import { createRequire } from "node:module";
 import { describe, it } from "node:test";
 import type * as protobuf from "protobufjs";
 // @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
-import {
-  FULL_DESCRIPTOR,
-  JOB_SERVICE,
-  jobServiceDescriptor,
-} from "../../scripts/job_service_descriptor.mjs";
+import * as descriptor from "../../scripts/job_service_descriptor.mjs";
 import { baseMessage, baseQueue, resolveRaw } from "../helpers/resolve_fixtures.js";
 
 const require = createRequire(import.meta.url);
@@ -32,8 +28,13 @@ interface MethodCodec {
   requestType: { type: object };
 }
 
+const { FULL_DESCRIPTOR, JOB_SERVICE, jobServiceDescriptor } = descriptor as {
+  FULL_DESCRIPTOR: string;
+  JOB_SERVICE: string;
+  jobServiceDescriptor(full: protobuf.INamespace): protobuf.INamespace;
+};
 const fullJson = JSON.parse(readFileSync(FULL_DESCRIPTOR, "utf8")) as protobuf.INamespace;
-const smallJson = jobServiceDescriptor(fullJson) as protobuf.INamespace;
+const smallJson = jobServiceDescriptor(fullJson);
 const options = gax.GrpcClient.defaultOptions();
 const full = protoLoader.fromJSON(fullJson, options)[JOB_SERVICE] as Record<string, MethodCodec>;
 const small = protoLoader.fromJSON(smallJson, options)[JOB_SERVICE] as Record<string, MethodCodec>;
@@ -109,7 +110,7 @@ describe("the JobService-only descriptor", () => {
       for (let seed = 1; seed <= 5; seed++) {
         const r = rng(seed * 7919 + method.name.length);
         const request = sample(method.resolvedRequestType as protobuf.Type, r, 4);
-        const bytes = codecFull.requestSerialize(request);
+        const bytes: Buffer = codecFull.requestSerialize(request);
         assert.deepEqual(codecSmall.requestSerialize(request), bytes, `seed ${seed}`);
         const response = sample(method.resolvedResponseType as protobuf.Type, r, 4);
         const wire = codecFull.responseSerialize(response);
