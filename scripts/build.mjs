@@ -19,6 +19,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import * as esbuild from "esbuild";
 import { zipDirectory } from "./build_zip.mjs";
+import { CODE_CACHE_MAIN, writeCodeCache } from "./code_cache.mjs";
 import {
   jobServiceDescriptorPlugin,
   writeJobServiceDescriptor,
@@ -143,9 +144,11 @@ export async function buildFunction(name, { root = ROOT, outRoot = join(root, "d
     external: [FRAMEWORK],
     plugins: [jobServiceDescriptorPlugin(descriptor)],
   });
+  // The package starts through start.js, which loads index.js with its V8 code cache.
+  writeCodeCache(dir);
   writeFileSync(
     join(dir, "package.json"),
-    `${JSON.stringify(functionPackageJson(name, root), null, 2)}\n`,
+    `${JSON.stringify({ ...functionPackageJson(name, root), main: CODE_CACHE_MAIN }, null, 2)}\n`,
   );
   writeLockfile(dir);
   const zip = join(outRoot, "functions", `${name}.zip`);
@@ -172,6 +175,7 @@ const BUILD_FILES = [
   "scripts/build.mjs",
   "scripts/build_zip.mjs",
   "scripts/job_service_descriptor.mjs",
+  "scripts/code_cache.mjs",
 ];
 
 /** SHA-256 over the bundle's inputs (paths relative to root) and the build's own files. */
