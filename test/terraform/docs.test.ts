@@ -3,7 +3,6 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-// @ts-expect-error: a plain ES module without types (tools/ is not TypeScript).
 import { README, renderTables, withTables } from "../../tools/terraform_docs.mjs";
 
 describe("terraform/README.md", () => {
@@ -13,7 +12,7 @@ describe("terraform/README.md", () => {
   });
 
   it("the generated tables name every variable and output of the module", async () => {
-    const tables: string = await renderTables();
+    const tables = await renderTables();
     for (const name of ["project_id", "region", "dispatch", "poll", "ingest", "buckets"])
       assert.match(tables, new RegExp(`\\| \`${name}\` \\|`));
     for (const name of ["webhook_url", "topics", "buckets", "service_accounts", "submit_command"])

@@ -1,0 +1,31 @@
+// Types of scripts/build.mjs, for the TypeScript callers (tests).
+export const ROOT: string;
+export const FRAMEWORK: string;
+export const SIZE_LIMIT_BYTES: number;
+export interface FunctionSizes {
+  name: string;
+  bundle_bytes: number;
+  package_bytes: number;
+  zip_bytes: number;
+  zip: string;
+}
+export function functionNames(root?: string): string[];
+export function bundle(options: {
+  entry: string;
+  outfile: string;
+  external?: string[];
+  format?: "cjs" | "esm";
+  banner?: string;
+}): Promise<unknown>;
+export function functionPackageJson(name: string, root?: string): Record<string, unknown>;
+export function inputsHash(root: string, inputs: string[]): string;
+export function isFresh(name: string, root?: string): boolean;
+export function buildFunction(
+  name: string,
+  options?: { root?: string; outRoot?: string },
+): Promise<FunctionSizes>;
+export function buildFunctions(options?: {
+  root?: string;
+  names?: string[];
+  log?: (line: string) => void;
+}): Promise<{ sizes: FunctionSizes[]; over: FunctionSizes[] }>;
