@@ -27,7 +27,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import * as esbuild from "esbuild";
 import { zipDirectory } from "./build_zip.mjs";
-import { CODE_CACHE_MAIN, writeCodeCache } from "./code_cache.mjs";
+import { CODE_CACHE_BUILD, CODE_CACHE_MAIN, writeCodeCacheFiles } from "./code_cache.mjs";
 import {
   jobServiceDescriptorPlugin,
   writeJobServiceDescriptor,
@@ -152,12 +152,14 @@ export async function buildFunction(name, { root = ROOT, outRoot = join(root, "d
     external: [FRAMEWORK],
     plugins: [jobServiceDescriptorPlugin(descriptor)],
   });
-  // The package starts through start.js, which loads index.js with its V8 code cache.
-  writeCodeCache(dir);
-  writeFileSync(
-    join(dir, "package.json"),
-    `${JSON.stringify({ ...functionPackageJson(name, root), main: CODE_CACHE_MAIN }, null, 2)}\n`,
-  );
+  // start.js loads index.js with the V8 code cache that gcp-build makes at deploy.
+  writeCodeCacheFiles(dir);
+  const pkg = {
+    ...functionPackageJson(name, root),
+    main: CODE_CACHE_MAIN,
+    scripts: { "gcp-build": CODE_CACHE_BUILD },
+  };
+  writeFileSync(join(dir, "package.json"), `${JSON.stringify(pkg, null, 2)}\n`);
   writeLockfile(dir);
   const zip = join(outRoot, "functions", `${name}.zip`);
   const zipBytes = zipDirectory(dir, zip);
