@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { Storage } from "@google-cloud/storage";
 import { type Stack, startStack } from "../local/stack/stack.js";
 // @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
 import { makeCodeCache } from "../scripts/code_cache.mjs";
@@ -27,7 +28,9 @@ function gcloudPath(): string | null {
 
 /** The last launch record the warm phase wrote: the bare calls write one of the same size. */
 async function sampleRecord(stack: Stack): Promise<string> {
-  const [files] = await stack.storage
+  // A fresh client: the stack's may hold a keep-alive socket the emulator has since closed.
+  const storage = new Storage({ projectId: stack.project, apiEndpoint: stack.gcs.url });
+  const [files] = await storage
     .bucket(stack.env.STATE_BUCKET ?? "")
     .getFiles({ prefix: "launches/" });
   const file = files.at(-1);

@@ -101,9 +101,11 @@ async function ticks(stack: Stack, url: string, rounds: number) {
 }
 
 export async function pollScale(stack: Stack, app: string, rounds: number) {
-  const [exists] = await stack.storage.bucket(POLL_STATE_BUCKET).exists();
-  if (!exists) await stack.storage.createBucket(POLL_STATE_BUCKET, { location: stack.region });
   const env = functionEnv(stack, POLL_STATE_BUCKET);
+  // A fresh client: the stack's may hold a keep-alive socket the emulator has since closed.
+  await storageClient(parseOptions(env)).createBucket(POLL_STATE_BUCKET, {
+    location: stack.region,
+  });
   const fn = await startFunction({ name: "poll", app, env, project: stack.project });
   try {
     await seed(stack, 0, 500);
