@@ -44,7 +44,22 @@ function markerRecord(i: number, jobName: string): LaunchRecord {
   };
 }
 
-/** Seeds launches [from, to): one CustomJob and one marker each, 100 at a time. */
+/**
+ * Seeding only: a marker write that met a reset connection is tried again (on this loaded
+ * machine the emulator can close a keep-alive socket the client is about to reuse).
+ */
+async function withRetries(write: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (err) {
+      if (attempt >= 5 || !/ECONNRESET|socket hang up/.test(String(err))) throw err;
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
+  }
+}
+
+/** Seeds launches [from, to): one CustomJob and one marker each, 50 at a time. */
 async function seed(stack: Stack, from: number, to: number): Promise<void> {
   const options = parseOptions(functionEnv(stack, POLL_STATE_BUCKET));
   const vertex = await jobServiceClients(options);
@@ -52,8 +67,8 @@ async function seed(stack: Stack, from: number, to: number): Promise<void> {
   const active = activeIndex(storageClient(options).bucket(POLL_STATE_BUCKET));
   const parent = `projects/${stack.project}/locations/${stack.region}`;
   try {
-    for (let start = from; start < to; start += 100) {
-      const batch = Array.from({ length: Math.min(100, to - start) }, (_, k) => start + k);
+    for (let start = from; start < to; start += 50) {
+      const batch = Array.from({ length: Math.min(50, to - start) }, (_, k) => start + k);
       await Promise.all(
         batch.map(async (i) => {
           const record = markerRecord(i, "");
@@ -70,7 +85,7 @@ async function seed(stack: Stack, from: number, to: number): Promise<void> {
             },
             30_000,
           );
-          await active.put({ ...record, job_name: job.name });
+          await withRetries(() => active.put({ ...record, job_name: job.name }));
         }),
       );
     }
