@@ -52,20 +52,25 @@ export async function post(
 }
 
 /**
- * Sends the head, then body chunks one at a time while no answer has come, until the
- * answer arrives or `maxChunks` were sent. Resolves with the status and how many body
- * bytes had been written when the answer came.
+ * Sends the head, then body chunks one at a time while no answer has come, up to
+ * `maxChunks` (0: the head alone), then waits up to `waitMs` for the answer. Resolves with
+ * the status and how many body bytes had been written when the answer came.
  */
 export function sendUntilAnswered(
   url: string,
   headers: Record<string, string>,
   chunk: Buffer,
   maxChunks: number,
+  waitMs = 15_000,
 ): Promise<{ status: number; bytesSent: number; body: string }> {
   return new Promise((resolve, reject) => {
     let bytesSent = 0;
     let answered = false;
     const req = request(url, { method: "POST", headers });
+    const timer = setTimeout(() => {
+      reject(new Error(`no answer within ${waitMs} ms after ${bytesSent} body bytes`));
+      req.destroy();
+    }, waitMs);
     req.on("response", (res) => {
       answered = true;
       let body = "";
@@ -74,25 +79,24 @@ export function sendUntilAnswered(
         body += d;
       });
       res.on("end", () => {
+        clearTimeout(timer);
         resolve({ status: res.statusCode ?? 0, bytesSent, body });
         req.destroy();
       });
     });
     req.on("error", (err) => {
-      if (!answered) reject(err);
+      if (!answered) {
+        clearTimeout(timer);
+        reject(err);
+      }
     });
     req.flushHeaders();
     let sent = 0;
     const pump = () => {
-      if (answered || req.destroyed) return;
-      if (sent >= maxChunks) {
-        reject(new Error(`no answer after ${sent} chunks (${bytesSent} bytes)`));
-        req.destroy();
-        return;
-      }
+      if (answered || req.destroyed || sent >= maxChunks) return;
       sent++;
       bytesSent += chunk.length;
-      req.write(chunk, () => setTimeout(pump, 5));
+      req.write(chunk, () => setImmediate(pump));
     };
     pump();
   });
