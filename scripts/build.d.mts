@@ -16,6 +16,8 @@ export function bundle(options: {
   external?: string[];
   format?: "cjs" | "esm";
   banner?: string;
+  /** esbuild plugins (the functions use the JobService-only descriptor plugin). */
+  plugins?: unknown[];
 }): Promise<unknown>;
 export function functionPackageJson(name: string, root?: string): Record<string, unknown>;
 export function inputsHash(root: string, inputs: string[]): string;

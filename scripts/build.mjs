@@ -27,6 +27,11 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import * as esbuild from "esbuild";
 import { zipDirectory } from "./build_zip.mjs";
+import { CODE_CACHE_BUILD, CODE_CACHE_MAIN, writeCodeCacheFiles } from "./code_cache.mjs";
+import {
+  jobServiceDescriptorPlugin,
+  writeJobServiceDescriptor,
+} from "./job_service_descriptor.mjs";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const FRAMEWORK = "@google-cloud/functions-framework";
@@ -54,7 +59,14 @@ export function functionNames(root = ROOT) {
  * and format). `import.meta.url` is defined from __filename, so code that finds files
  * next to itself keeps working inside a CommonJS bundle.
  */
-export async function bundle({ entry, outfile, external = [], format = "cjs", banner = "" }) {
+export async function bundle({
+  entry,
+  outfile,
+  external = [],
+  format = "cjs",
+  banner = "",
+  plugins = [],
+}) {
   const cjs = format === "cjs";
   const result = await esbuild.build({
     entryPoints: [entry],
@@ -69,6 +81,7 @@ export async function bundle({ entry, outfile, external = [], format = "cjs", ba
     external,
     metafile: true,
     logLevel: "warning",
+    plugins,
     define: cjs ? { "import.meta.url": "__vd_import_meta_url" } : {},
     banner: {
       js: [
@@ -130,15 +143,23 @@ export async function buildFunction(name, { root = ROOT, outRoot = join(root, "d
   const dir = join(outRoot, "functions", name);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
+  // Only the JobService part of aiplatform's protos is bundled (scripts/job_service_descriptor.mjs).
+  const descriptor = join(outRoot, "generated", "job_service_protos.json");
+  writeJobServiceDescriptor(descriptor);
   const meta = await bundle({
     entry: join(root, "functions", name, "index.ts"),
     outfile: join(dir, "index.js"),
     external: [FRAMEWORK],
+    plugins: [jobServiceDescriptorPlugin(descriptor)],
   });
-  writeFileSync(
-    join(dir, "package.json"),
-    `${JSON.stringify(functionPackageJson(name, root), null, 2)}\n`,
-  );
+  // start.js loads index.js with the V8 code cache that gcp-build makes at deploy.
+  writeCodeCacheFiles(dir);
+  const pkg = {
+    ...functionPackageJson(name, root),
+    main: CODE_CACHE_MAIN,
+    scripts: { "gcp-build": CODE_CACHE_BUILD },
+  };
+  writeFileSync(join(dir, "package.json"), `${JSON.stringify(pkg, null, 2)}\n`);
   writeLockfile(dir);
   const zip = join(outRoot, "functions", `${name}.zip`);
   const zipBytes = zipDirectory(dir, zip);
@@ -163,6 +184,8 @@ const BUILD_FILES = [
   "package-lock.json",
   "scripts/build.mjs",
   "scripts/build_zip.mjs",
+  "scripts/job_service_descriptor.mjs",
+  "scripts/code_cache.mjs",
 ];
 
 /** SHA-256 over the bundle's inputs (paths relative to root) and the build's own files. */

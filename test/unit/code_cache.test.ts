@@ -1,0 +1,67 @@
+// start.js (scripts/code_cache.mjs) loads a package's index.js exactly as `require` would,
+// with the V8 code cache gcp-build makes when V8 accepts it, and without it otherwise: the
+// module sees the same require, module, exports, __filename and __dirname in every case.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+// @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
+import * as codeCache from "../../scripts/code_cache.mjs";
+
+const { writeCodeCacheFiles, makeCodeCache } = codeCache as {
+  writeCodeCacheFiles(dir: string): void;
+  makeCodeCache(dir: string): void;
+};
+
+// A module that reports what the CommonJS wrapper gave it, and fails if the producer's
+// placeholder environment is missing (so the top level really ran at gcp-build).
+const INDEX = `"use strict";
+if (!process.env.GOOGLE_CLOUD_PROJECT) throw new Error("no GOOGLE_CLOUD_PROJECT");
+const { basename } = require("node:path");
+module.exports = {
+  file: basename(__filename),
+  dir: __dirname,
+  sameExports: module.exports === exports,
+  square: (n) => n * n,
+};
+`;
+
+function load(dir: string): { line: string; value: Record<string, unknown> } {
+  const script = `const m = require(${JSON.stringify(join(dir, "start.js"))}); console.log(JSON.stringify({ ...m, square: m.square(7) }));`;
+  const run = spawnSync(process.execPath, ["-e", script], {
+    env: { PATH: process.env.PATH, VD_CODE_CACHE_DEBUG: "1", GOOGLE_CLOUD_PROJECT: "p" },
+    encoding: "utf8",
+  });
+  assert.equal(run.status, 0, run.stderr);
+  return { line: run.stderr.trim(), value: JSON.parse(run.stdout) };
+}
+
+describe("start.js and the V8 code cache", () => {
+  const dir = mkdtempSync(join(tmpdir(), "vd-code-cache-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, "index.js"), INDEX);
+  writeCodeCacheFiles(dir);
+  const expected = { file: "index.js", dir, sameExports: true, square: 49 };
+
+  it("without a cache: index.js loads as require would", () => {
+    const { line, value } = load(dir);
+    assert.equal(line, "code cache missing");
+    assert.deepEqual(value, expected);
+  });
+
+  it("gcp-build makes a cache that V8 accepts, and the module is the same", () => {
+    makeCodeCache(dir);
+    const { line, value } = load(dir);
+    assert.equal(line, "code cache used");
+    assert.deepEqual(value, expected);
+  });
+
+  it("a cache V8 rejects (another Node, other bytes) costs nothing but the cache", () => {
+    writeFileSync(join(dir, "index.js.cache"), Buffer.from("not a V8 code cache"));
+    const { line, value } = load(dir);
+    assert.equal(line, "code cache rejected");
+    assert.deepEqual(value, expected);
+  });
+});
