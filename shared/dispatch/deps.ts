@@ -1,7 +1,7 @@
 // Builds the dispatch core's dependencies from parsed options and real clients.
 // Tests build the same object from emulator-backed clients, without module mocking.
 import { hostname } from "node:os";
-import type { Clients } from "../clients.js";
+import { type Clients, storageClient } from "../clients.js";
 import { createLogger } from "../log.js";
 import type { Options } from "../options.js";
 import { cachedBucketInfo, storageBucketInfo } from "../preflight.js";
@@ -22,7 +22,9 @@ export function dispatchDeps(options: Options, clients: Clients): DispatchDeps {
       ? directoryQueueSource(options.QUEUE_CONFIG_DIR, ttl)
       : bucketQueueSource(clients.storage.bucket(options.CONFIG_BUCKET ?? ""), ttl),
     store: launchStore(state),
-    active: activeIndex(state),
+    // Markers are unconditional, idempotent writes: their own client, retried always,
+    // so they never switch off the retries of `clients.storage` (shared/clients.ts).
+    active: activeIndex(storageClient(options, "always").bucket(options.STATE_BUCKET)),
     slots: bucketSlots(state),
     jobs: vertexJobs(clients.jobService),
     bucketInfo: cachedBucketInfo(
