@@ -1,17 +1,51 @@
-// Builds the dispatch core's dependencies from parsed options and real clients.
-// Tests build the same object from emulator-backed clients, without module mocking.
+// What the dispatch and poll cores take: one deps object of thin clients, built here from
+// parsed options and real clients. Tests build the same object from emulator-backed
+// clients, without module mocking.
 import { hostname } from "node:os";
 import { type Clients, storageClient } from "../clients.js";
-import { createLogger } from "../log.js";
+import { createLogger, type Logger } from "../log.js";
 import type { Options } from "../options.js";
-import { cachedBucketInfo, storageBucketInfo } from "../preflight.js";
-import { bucketQueueSource, directoryQueueSource } from "../queue_source.js";
-import { bucketSlots } from "../slots.js";
-import { pubsubPublisher } from "../status.js";
-import { activeIndex } from "../storage/active_index.js";
-import { launchStore } from "../storage/launch_store.js";
-import { vertexJobs } from "../vertex/jobs.js";
-import type { DispatchDeps } from "./dispatch.js";
+import { type BucketInfoReader, cachedBucketInfo, storageBucketInfo } from "../preflight.js";
+import { bucketQueueSource, directoryQueueSource, type QueueSource } from "../queue_source.js";
+import type { RecordState } from "../schemas/launch_record.js";
+import { bucketSlots, type Slots } from "../slots.js";
+import { type Publish, pubsubPublisher } from "../status.js";
+import { type ActiveIndex, activeIndex } from "../storage/active_index.js";
+import { type LaunchStore, launchStore } from "../storage/launch_store.js";
+import { type VertexJobs, vertexJobs } from "../vertex/jobs.js";
+
+export interface DispatchDeps {
+  options: Pick<
+    Options,
+    | "GOOGLE_CLOUD_PROJECT"
+    | "VERTEX_REGION"
+    | "DEFAULT_JOB_SERVICE_ACCOUNT"
+    | "WANDB_BASE_URL"
+    | "WANDB_API_KEY"
+    | "LEASE_SECONDS"
+    | "CREATE_DEADLINE_SECONDS"
+    | "MAX_MESSAGE_BYTES"
+  >;
+  queues: QueueSource;
+  store: LaunchStore;
+  /** The markers of launches that are not final (what the poll function watches). */
+  active: ActiveIndex;
+  jobs: VertexJobs;
+  slots: Slots;
+  bucketInfo: BucketInfoReader;
+  publish: Publish;
+  log: Logger;
+  now: () => Date;
+  /** Names this instance in leases (newLease adds a random suffix per claim). */
+  instanceId: string;
+}
+
+/** What happened to a delivery that was acknowledged. */
+export interface Outcome {
+  state: RecordState | "duplicate" | "ignored";
+  launchId: string;
+  jobName: string | null;
+}
 
 export function dispatchDeps(options: Options, clients: Clients): DispatchDeps {
   const state = clients.storage.bucket(options.STATE_BUCKET);

@@ -136,9 +136,10 @@ describe("dispatch exactly-once", { skip: missing ?? false }, () => {
   });
 
   it("retries transient GCS faults (503 on the bucket read, 429 on the record write) until the job is created", async () => {
-    // More faults than the SDK's own retries (3) absorb: the function itself must fail
-    // and Pub/Sub redeliver.
-    stack.gcs.control.injectFault({ operation: "buckets.get", status: 503, count: 6 });
+    // More faults than the SDK's own retries absorb (4 attempts per call, on every client:
+    // a marker write no longer switches them off): the bucket read fails two deliveries,
+    // so the function itself must fail and Pub/Sub redeliver.
+    stack.gcs.control.injectFault({ operation: "buckets.get", status: 503, count: 8 });
     stack.gcs.control.injectFault({
       operation: "objects.insert",
       bucket: "local-state",
@@ -146,7 +147,7 @@ describe("dispatch exactly-once", { skip: missing ?? false }, () => {
       count: 5,
     });
     await stack.publishLaunch(launchMessage("q", "transient2"));
-    await eventOf("transient2", "submitted", 60_000);
+    await eventOf("transient2", "submitted", 120_000);
     assert.equal(jobsOf("transient2").length, 1);
     const failures = stack.functionLines.filter(
       (l) =>

@@ -3,7 +3,7 @@
 // that must wait for a queue config that could not be read.
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { handleDelivery } from "../../shared/dispatch/dispatch.js";
+import { handleDelivery } from "../../shared/dispatch/handle_delivery.js";
 import { DispatchError } from "../../shared/errors.js";
 import { runTick } from "../../shared/poll/poll.js";
 import type { StatusEvent } from "../../shared/schemas/status_event.js";
