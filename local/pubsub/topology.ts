@@ -16,7 +16,7 @@ export const SUBSCRIPTIONS = {
   dispatch: "dispatch",
   /** launch-poll → the poll function (push). */
   poll: "poll",
-  /** launch-status, pull: what the local stack prints and tests read. */
+  /** launch-status, pull, ordered by launch id: what the local stack prints and tests read. */
   statusLocal: "launch-status-local",
   /** launch-jobs-dead-letter, pull: the messages that ran out of delivery attempts. */
   deadLetterLocal: "launch-jobs-dead-letter-local",
@@ -74,7 +74,12 @@ export async function createTopology(
       ackDeadlineSeconds,
     }),
   );
-  await ignoreExisting(client.topic(TOPICS.status).createSubscription(SUBSCRIPTIONS.statusLocal));
+  // Ordered, as SPEC §7 asks of status subscribers: one launch's events in publish order.
+  await ignoreExisting(
+    client
+      .topic(TOPICS.status)
+      .createSubscription(SUBSCRIPTIONS.statusLocal, { enableMessageOrdering: true }),
+  );
   await ignoreExisting(
     client.topic(TOPICS.deadLetter).createSubscription(SUBSCRIPTIONS.deadLetterLocal),
   );

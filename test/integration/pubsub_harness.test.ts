@@ -20,6 +20,7 @@ import {
   startPubsubEmulator,
   TOPICS,
 } from "../../local/pubsub/index.js";
+import { pubsubPublisher } from "../../shared/status.js";
 import { pubsubSkipReason, skipWithoutPubsub, startTestPubsub } from "../helpers/pubsub.js";
 
 const PROJECT = "local-project";
@@ -157,6 +158,7 @@ describe("Pub/Sub harness", () => {
     assert.equal(Number(dispatch.retryPolicy?.maximumBackoff?.seconds), 2);
     const [status] = await client.subscription(SUBSCRIPTIONS.statusLocal).getMetadata();
     assert.equal(status.pushConfig?.pushEndpoint ?? "", "");
+    assert.equal(status.enableMessageOrdering, true, "the status subscription is ordered");
   });
 
   it("pushes the wrapped body: message {data, attributes, messageId, publishTime}, subscription", async (t) => {
@@ -241,6 +243,39 @@ describe("Pub/Sub harness", () => {
     assert.deepEqual(JSON.parse(pulled[0]?.data.toString() ?? ""), event);
     assert.deepEqual(pulled[0]?.attributes, { state: "running" });
     assert.deepEqual(await pullMessages(client, SUBSCRIPTIONS.statusLocal, { timeoutMs: 300 }), []);
+  });
+
+  it("status events carry launch_id, queue, state and attempt as attributes, in order per launch", async (t) => {
+    if (skipWithoutPubsub(t)) return;
+    const publish = pubsubPublisher(client, TOPICS.status);
+    const states = ["submitted", "starting", "running", "finished"] as const;
+    for (const [i, state] of states.entries()) {
+      await publish({
+        launch_id: "ordered-1",
+        queue: "q",
+        entity: "e",
+        project: "p",
+        run_id: "r",
+        state,
+        previous_state: i === 0 ? null : (states[i - 1] ?? null),
+        vertex_state: null,
+        job_name: null,
+        console_url: null,
+        error: null,
+        warnings: [],
+        attempt: 2,
+        time: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+      });
+    }
+    const pulled = await pullMessages(client, SUBSCRIPTIONS.statusLocal, {
+      min: 4,
+      timeoutMs: 10_000,
+    });
+    assert.deepEqual(
+      pulled.map((m) => m.attributes),
+      states.map((state) => ({ launch_id: "ordered-1", queue: "q", state, attempt: "2" })),
+      `attributes of ${pulled.length} pulled events, in order`,
+    );
   });
 });
 
