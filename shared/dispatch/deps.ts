@@ -47,14 +47,20 @@ export interface Outcome {
   jobName: string | null;
 }
 
-export function dispatchDeps(options: Options, clients: Clients): DispatchDeps {
+/** The deps of one instance. `now` is the one clock of the core and its caches (tests move it). */
+export function dispatchDeps(
+  options: Options,
+  clients: Clients,
+  now: () => Date = () => new Date(),
+): DispatchDeps {
   const state = clients.storage.bucket(options.STATE_BUCKET);
   const ttl = options.QUEUE_CONFIG_TTL_SECONDS * 1000;
+  const ms = () => now().getTime();
   return {
     options,
     queues: options.QUEUE_CONFIG_DIR
-      ? directoryQueueSource(options.QUEUE_CONFIG_DIR, ttl)
-      : bucketQueueSource(clients.storage.bucket(options.CONFIG_BUCKET ?? ""), ttl),
+      ? directoryQueueSource(options.QUEUE_CONFIG_DIR, ttl, ms)
+      : bucketQueueSource(clients.storage.bucket(options.CONFIG_BUCKET ?? ""), ttl, ms),
     store: launchStore(state),
     // Markers are unconditional, idempotent writes: their own client, retried always,
     // so they never switch off the retries of `clients.storage` (shared/clients.ts).
@@ -64,10 +70,11 @@ export function dispatchDeps(options: Options, clients: Clients): DispatchDeps {
     bucketInfo: cachedBucketInfo(
       storageBucketInfo(clients.storage),
       options.BUCKET_METADATA_TTL_SECONDS * 1000,
+      ms,
     ),
     publish: pubsubPublisher(clients.pubsub, options.STATUS_TOPIC),
     log: createLogger({ level: options.LOG_LEVEL, secrets: [options.WANDB_API_KEY] }),
-    now: () => new Date(),
+    now,
     instanceId: `${hostname()}-${process.pid}`,
   };
 }

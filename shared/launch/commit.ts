@@ -80,15 +80,24 @@ export function outboxDue(record: LaunchRecord, now: Date): boolean {
 
 /**
  * Finishes a transition whose event is still in the outbox: the effects its row lists
- * after the write (slot, publish, marker). "held": its writer's hold is not over yet.
+ * after the write (slot, publish, marker). The settler first takes the outbox over with a
+ * generation-matched write that restarts its hold, so two settlers never both publish it.
+ * "held": its writer's (or another settler's) hold is not over, or another took it first.
  */
 export async function settle(
   stored: StoredRecord,
   deps: CommitDeps,
 ): Promise<StoredRecord | "held"> {
-  if (!stored.record.outbox) return stored;
-  if (!outboxDue(stored.record, deps.now())) return "held";
-  return afterWrite(settleEffects(stored.record.state), stored, deps);
+  const pending = stored.record.outbox;
+  if (!pending) return stored;
+  const now = deps.now();
+  if (!outboxDue(stored.record, now)) return "held";
+  const taken = await deps.store.update(
+    { ...stored.record, outbox: { ...pending, until: untilFrom(now) } },
+    stored.generation,
+  );
+  if (taken === "conflict") return "held";
+  return afterWrite(settleEffects(stored.record.state), taken, deps);
 }
 
 /** A final launch holds nothing: its max_jobs slot, then its marker (both idempotent). */

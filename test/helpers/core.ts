@@ -79,18 +79,18 @@ export async function startCore(options: { pageSize?: number } = {}): Promise<Co
   });
   const events: StatusEvent[] = [];
   let skewMs = 0;
+  // One clock for the core and its caches: skew() moves both, so no test sleeps out a TTL.
+  const now = () => new Date(Date.now() + skewMs);
   const deps: PollDeps = {
-    ...dispatchDeps(parsed, {
-      storage,
-      jobService: vertexClients.clientFor,
-      pubsub,
-      close: async () => {},
-    }),
+    ...dispatchDeps(
+      parsed,
+      { storage, jobService: vertexClients.clientFor, pubsub, close: async () => {} },
+      now,
+    ),
     publish: async (event) => {
       events.push(event);
     },
     log: silentLogger,
-    now: () => new Date(Date.now() + skewMs),
     pageSize: options.pageSize ?? 1000,
   };
   const store = launchStore(storage.bucket("state"));

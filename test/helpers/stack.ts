@@ -7,6 +7,7 @@ import { pubsubMissing } from "../../local/pubsub/index.js";
 import { type Stack, type StackOptions, startStack } from "../../local/stack/stack.js";
 import type { LaunchRecord } from "../../shared/schemas/launch_record.js";
 import { launchStore } from "../../shared/storage/launch_store.js";
+import { eventually } from "./eventually.js";
 
 export const TEST_SECRET = "wandb-secret-key-9f8e7d6c5b4a";
 
@@ -66,17 +67,12 @@ export async function startTestStack(extra: Partial<StackOptions> = {}): Promise
       return store.read(`launches/${queue}/${runId}.json`);
     },
     async waitForRecord(queue: string, runId: string, state: string, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      let last: string | undefined;
-      while (Date.now() < deadline) {
-        const stored = await store.read(`launches/${queue}/${runId}.json`);
-        last = stored?.record.state;
-        if (stored && last === state) return stored.record;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(
-        `launch record ${queue}/${runId} is ${last ?? "missing"}, not ${state}, after ${timeoutMs} ms`,
-      );
+      const stored = await eventually(() => store.read(`launches/${queue}/${runId}.json`), {
+        timeout: timeoutMs,
+        what: `launch record ${queue}/${runId} in state ${state}`,
+        until: (s) => s?.record.state === state,
+      });
+      return stored.record;
     },
     async close() {
       await close();

@@ -85,7 +85,7 @@ describe("poll recovery", () => {
       "one",
       coreQueue("max_jobs: 1\nmax_retries: 1").replace("gs://staging", "gs://staging-us"),
     );
-    await new Promise((r) => setTimeout(r, 1100));
+    core.skew(2); // past the queue config cache's TTL (1 s): the core's clock, not a sleep
     const job = String((await core.record("one", "slot1"))?.job_name);
     core.vertex.control.setOutcome({ job, outcome: "preempt", immediate: true });
     await runTick(core.deps);

@@ -21,6 +21,7 @@ import {
   TOPICS,
 } from "../../local/pubsub/index.js";
 import { pubsubPublisher } from "../../shared/status.js";
+import { eventually } from "../helpers/eventually.js";
 import { pubsubSkipReason, skipWithoutPubsub, startTestPubsub } from "../helpers/pubsub.js";
 
 const PROJECT = "local-project";
@@ -84,14 +85,9 @@ functions.cloudEvent("pubsubHarnessProbe", (event: unknown) => {
   if (received.data.message.attributes.fail === "1") throw new Error("the function failed");
 });
 
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** Waits until `probe` returns something (the shared `eventually`, with this file's default timeout). */
+function until<T>(what: string, probe: () => T | undefined, timeoutMs = 20_000) {
+  return eventually(probe, { timeout: timeoutMs, what });
 }
 
 function emulatorJavaPids(port: number): number[] {
