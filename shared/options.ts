@@ -97,7 +97,11 @@ export function parseOptions(env: Record<string, string | undefined>): Options {
     const name = String(i.path[0] ?? "");
     // A rule across variables (a refine) explains itself; a single bad variable gets how to set it.
     const across = i.code === "custom";
-    const message = across ? `${name}: ${i.message}` : issueText(name, i.message, name in picked);
+    const message = across
+      ? i.message.startsWith(name)
+        ? i.message
+        : `${name}: ${i.message}`
+      : issueText(name, i.message, name in picked);
     return { path: name, message };
   });
   const lines = issues.map((i) => `  ${i.message}`).join("\n");

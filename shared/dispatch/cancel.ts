@@ -2,7 +2,7 @@
 // launch ends `stopped`, through commit()'s `cancel` row: the record and its event
 // together (so a tick observing the same job cannot report the stop a second time), the
 // slot released, the event published, the marker removed.
-import { DispatchError } from "../errors.js";
+import { isRetryable } from "../errors.js";
 import { commit, releaseFinal, settle } from "../launch/commit.js";
 import { busy } from "../launch/lease.js";
 import { launchPath, withState } from "../launch/record.js";
@@ -63,8 +63,8 @@ async function cancelJob(stored: StoredRecord, log: Logger, deps: DispatchDeps) 
     return "JOB_STATE_CANCELLING";
   } catch (err) {
     // A job that already ended cannot be cancelled (FAILED_PRECONDITION).
-    if (!(err instanceof DispatchError) || err.retryable) throw err;
-    log.warning(`cancel: Vertex refused to cancel ${record.job_name}: ${err.message}`);
+    if (isRetryable(err)) throw err;
+    log.warning(`cancel: Vertex refused to cancel ${record.job_name}: ${(err as Error).message}`);
     return "refused" as const;
   }
 }

@@ -1,7 +1,7 @@
 // One watched launch in one tick: compare its job with its marker, and when they differ,
 // read the record and make the change the pure decision names (./decide.ts) through
 // commit(): one event per change, even when ticks overlap or a tick is redelivered.
-import { DispatchError } from "../errors.js";
+import { isRetryable } from "../errors.js";
 import { commit } from "../launch/commit.js";
 import type { Logger } from "../log.js";
 import type { QueueConfig } from "../schemas/queue_config.js";
@@ -83,7 +83,7 @@ async function cancelQuietly(jobName: string, deps: PollDeps, log: Logger): Prom
     await deps.jobs.cancel(jobName);
   } catch (err) {
     // A job that ended meanwhile cannot be cancelled; anything retryable fails this launch's tick.
-    if (!(err instanceof DispatchError) || err.retryable) throw err;
-    log.warning(`poll: Vertex refused to cancel ${jobName}: ${err.message}`);
+    if (isRetryable(err)) throw err;
+    log.warning(`poll: Vertex refused to cancel ${jobName}: ${(err as Error).message}`);
   }
 }
