@@ -23,6 +23,7 @@ function markerRecord(i: number, jobName: string): LaunchRecord {
     version: 1,
     launch_id: `l${String(i).padStart(19, "0")}`,
     idempotency_key: runId,
+    message_id: null,
     queue: "scale",
     entity: "e",
     project: "p",

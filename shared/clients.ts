@@ -2,7 +2,7 @@
 // SDKs exactly as production uses them, pointed at the local emulators when the
 // *_ENDPOINT / PUBSUB_EMULATOR_HOST variables are set.
 import { PubSub } from "@google-cloud/pubsub";
-import { Storage } from "@google-cloud/storage";
+import { IdempotencyStrategy, Storage } from "@google-cloud/storage";
 import { credentials } from "@grpc/grpc-js";
 import type { Options } from "./options.js";
 import type { JobServiceClient, JobServiceFor } from "./vertex/jobs.js";
@@ -24,12 +24,24 @@ type ClientOptions = Pick<
   | "PUBSUB_EMULATOR_HOST"
 >;
 
+/**
+ * The Storage client. `retry: "always"` is for writes without a precondition that are
+ * idempotent (the active markers): in @google-cloud/storage 7.x an unconditional
+ * `file.save()` on a client with the default strategy sets `retryOptions.autoRetry =
+ * false` on that client for good, so every later call on it, even a conditional record
+ * write, would lose its retries. Such writes therefore never share the default client.
+ */
 export function storageClient(
   options: Pick<ClientOptions, "GOOGLE_CLOUD_PROJECT" | "GCS_ENDPOINT">,
+  retry: "conditional" | "always" = "conditional",
 ): Storage {
-  return options.GCS_ENDPOINT
-    ? new Storage({ projectId: options.GOOGLE_CLOUD_PROJECT, apiEndpoint: options.GCS_ENDPOINT })
-    : new Storage({ projectId: options.GOOGLE_CLOUD_PROJECT });
+  const idempotencyStrategy =
+    retry === "always" ? IdempotencyStrategy.RetryAlways : IdempotencyStrategy.RetryConditional;
+  return new Storage({
+    projectId: options.GOOGLE_CLOUD_PROJECT,
+    ...(options.GCS_ENDPOINT ? { apiEndpoint: options.GCS_ENDPOINT } : {}),
+    retryOptions: { idempotencyStrategy },
+  });
 }
 
 export function pubsubClient(

@@ -91,6 +91,13 @@ export const LaunchRecordSchema = z.object({
     })
     .nullable()
     .describe("Who is dispatching this launch right now, and until when; null when nobody is."),
+  message_id: z
+    .string()
+    .nullable()
+    .default(null)
+    .describe(
+      "Pub/Sub message id of the delivery that claimed the launch last: a redelivery of the message that got a launch rejected is a duplicate, a new message tries it again.",
+    ),
   /** The launch message as received (it holds no dispatcher secret), kept for the backlog and retries. */
   message: z
     .record(z.string(), z.unknown())

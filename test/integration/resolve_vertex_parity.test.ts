@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startVertexEmulator, type VertexEmulator } from "../../local/vertex/index.js";
 import { baseMessage, baseQueue, resolveRaw } from "../helpers/resolve_fixtures.js";
-import { grpcClient, type JobServiceClient, rest } from "./vertex_helpers.js";
+import { grpcClient, type JobServiceClient, rest } from "../helpers/vertex.js";
 
 let emulator: VertexEmulator;
 let client: JobServiceClient;

@@ -33,6 +33,7 @@ function record(
     version: 1,
     launch_id: "l",
     idempotency_key: "k",
+    message_id: null,
     queue: "q",
     entity: "e",
     project: "p",

@@ -16,7 +16,7 @@ import { errorSummary, streamLogsCommand } from "../../cli/present.js";
 import { statusRow } from "../../cli/status.js";
 import type { Watch } from "../../cli/watch.js";
 import { howToFix } from "../../shared/error_hints.js";
-import { DispatchError, ERROR_KINDS, type ErrorKind } from "../../shared/errors.js";
+import { CLI_KINDS, DispatchError, THROWN_KINDS, type ThrowableKind } from "../../shared/errors.js";
 import type { LaunchRecord } from "../../shared/schemas/launch_record.js";
 import type { StatusEvent } from "../../shared/schemas/status_event.js";
 import { cli } from "../helpers/cli.js";
@@ -84,9 +84,9 @@ describe("vertex-dispatch usage errors (exit 2, on stderr, with the usage line)"
 });
 
 describe("exit codes", () => {
-  it("every error kind has an exit code from the one table", () => {
+  it("every error kind that can be thrown has an exit code from the one table", () => {
     const codes = new Set(EXIT_TABLE.map(([c]) => c));
-    for (const kind of Object.keys(ERROR_KINDS) as ErrorKind[]) {
+    for (const kind of Object.keys({ ...THROWN_KINDS, ...CLI_KINDS }) as ThrowableKind[]) {
       assert.ok(codes.has(exitCodeFor(new DispatchError(kind, "x"))), kind);
     }
     assert.equal(exitCodeFor(new DispatchError("queue_not_found", "x")), EXIT.not_found);
@@ -183,6 +183,7 @@ describe("status rows, error summaries and fixes", () => {
     version: 1,
     launch_id: "abc",
     idempotency_key: "k",
+    message_id: null,
     queue: "q",
     entity: "e",
     project: "p",
