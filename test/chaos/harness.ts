@@ -1,0 +1,292 @@
+// The chaos run (issue 14, SPEC §12): the whole local stack (Google's Pub/Sub emulator, the
+// GCS and Vertex emulators, dispatch and poll as Functions Framework processes), N launches
+// each published 1-3 times, poison, injected faults, SIGKILLs, then a check of everything.
+// Used by `npm run chaos` (scripts/chaos.mjs) and test/chaos/chaos.test.ts.
+import { randomBytes } from "node:crypto";
+import type { Storage } from "@google-cloud/storage";
+import type { WriteRateReport } from "../../local/gcs/index.js";
+import { pullMessages, pushEndpoint, SUBSCRIPTIONS, TOPICS } from "../../local/pubsub/index.js";
+import { queueYaml, startTestStack, type TestStack } from "../helpers/stack.js";
+import { injectFaults } from "./faults.js";
+import { countingProxy } from "./proxy.js";
+import {
+  chaosLine,
+  type Figures,
+  passed,
+  type SeenJob,
+  type SeenRecord,
+  type Verdict,
+  verify,
+} from "./verify.js";
+import { makePlan, type Plan, QUEUES } from "./workload.js";
+
+export interface ChaosOptions {
+  launches: number;
+  seed: number;
+  /** Share (0..1) of matching calls each injected fault hits. */
+  faultRate: number;
+  kills: number;
+  poison: number;
+  maxJobs: number;
+  /** Share of launches sent to the max_jobs queue. */
+  limitedShare: number;
+  /** Publishes in flight at once. */
+  concurrency: number;
+  leaseSeconds: number;
+  createDeadlineSeconds: number;
+  /** How long, after the last publish and kill, to wait for every launch to finish. */
+  settleTimeoutMs: number;
+  log: (line: string) => void;
+}
+
+export const DEFAULTS: ChaosOptions = {
+  launches: 1000,
+  seed: 1,
+  faultRate: 0.05,
+  kills: 8,
+  poison: 12,
+  maxJobs: 3,
+  limitedShare: 0.05,
+  concurrency: 16,
+  leaseSeconds: 6,
+  createDeadlineSeconds: 4,
+  settleTimeoutMs: 240_000,
+  log: () => {},
+};
+
+export interface ChaosResult {
+  figures: Figures;
+  verdict: Verdict;
+  ok: boolean;
+  line: string;
+  faultsByKind: Record<string, number>;
+  writeRates: WriteRateReport;
+  push: { deliveries: number; acked: number; nacked: number; unreachable: number };
+  publishes: number;
+  elapsedMs: number;
+}
+
+export async function runChaos(partial: Partial<ChaosOptions>): Promise<ChaosResult> {
+  const o = { ...DEFAULTS, ...partial };
+  const started = Date.now();
+  const canary = `chaos-canary-${randomBytes(8).toString("hex")}`;
+  const spreadMs = Math.max(10_000, o.launches * 25);
+  const plan = makePlan({ ...o, spreadMs, canary });
+  const stack = await startTestStack({
+    functions: ["dispatch", "poll"],
+    pollIntervalMs: 1000,
+    vertexClock: {
+      mode: "timed",
+      queuedSeconds: 0.3,
+      pendingSeconds: 0.3,
+      runningSeconds: 0.6,
+      cancellingSeconds: 0.2,
+    },
+    retry: { minimumBackoffSeconds: 1, maximumBackoffSeconds: 3 },
+    maxDeliveryAttempts: 5,
+    functionEnv: {
+      WANDB_API_KEY: canary,
+      LEASE_SECONDS: String(o.leaseSeconds),
+      CREATE_DEADLINE_SECONDS: String(o.createDeadlineSeconds),
+    },
+  });
+  const proxy = await countingProxy(
+    () => stack.functions.get("dispatch")?.url ?? "http://127.0.0.1:1",
+  );
+  try {
+    await setUp(stack, o, proxy.url);
+    const faults = injectFaults(stack.vertex, stack.gcs, o.faultRate);
+    o.log(
+      `chaos: ${o.launches} launches, ${plan.poison.length} poison, ${plan.kills.length} kills over ${spreadMs} ms, fault rate ${o.faultRate}, seed ${o.seed}`,
+    );
+    const [publishes, kills] = await Promise.all([
+      publishAll(stack, plan, o, spreadMs),
+      killAll(stack, plan, o),
+    ]);
+    faults.clear();
+    o.log(
+      `chaos: ${publishes} publishes and ${kills} kills done after ${Date.now() - started} ms; faults cleared, waiting for every launch to finish`,
+    );
+    await settle(stack, plan, o);
+    const verdict = verify(await collect(stack, plan, o, canary));
+    const faultsByKind = faults.fired();
+    const figures: Figures = {
+      launches: o.launches,
+      deliveries: proxy.counts.deliveries,
+      faults: Object.values(faultsByKind).reduce((a, b) => a + b, 0),
+      kills,
+    };
+    return {
+      figures,
+      verdict,
+      ok: passed(verdict, o.maxJobs),
+      line: chaosLine(figures, verdict),
+      faultsByKind,
+      writeRates: stack.gcs.control.writeRates(5),
+      push: { ...proxy.counts },
+      publishes,
+      elapsedMs: Date.now() - started,
+    };
+  } finally {
+    if (process.env.CHAOS_DEBUG) {
+      for (const line of stack.functionLines.filter((l) => !l.startsWith("{")).slice(-40))
+        o.log(`function: ${line}`);
+    }
+    await stack.close();
+    await proxy.close();
+  }
+}
+
+async function setUp(stack: TestStack, o: ChaosOptions, proxyUrl: string): Promise<void> {
+  stack.writeQueue(QUEUES.plain, queueYaml({ extra: "start_timeout: 600" }));
+  stack.writeQueue(
+    QUEUES.limited,
+    queueYaml({ extra: `max_jobs: ${o.maxJobs}\nstart_timeout: 600` }),
+  );
+  stack.writeQueue(QUEUES.multiRegion, queueYaml({ staging: "chaos-multi-staging" }));
+  await stack.storage.createBucket("chaos-multi-staging", { location: "US" });
+  // Pushes go through the counting proxy (a delivery is a push, whatever its answer).
+  await stack.pubsub
+    .subscription(SUBSCRIPTIONS.dispatch)
+    .modifyPushConfig({ pushEndpoint: pushEndpoint(proxyUrl, stack.project, TOPICS.jobs) });
+}
+
+async function publishAll(
+  stack: TestStack,
+  plan: Plan,
+  o: ChaosOptions,
+  spreadMs: number,
+): Promise<number> {
+  const sends: Array<{ atMs: number; data: Buffer }> = [];
+  plan.launches.forEach((l, i) => {
+    const turn = (i / plan.launches.length) * spreadMs;
+    for (const d of l.delaysMs)
+      sends.push({ atMs: turn + d, data: Buffer.from(JSON.stringify(l.body)) });
+  });
+  plan.poison.forEach((p, i) => {
+    sends.push({ atMs: ((i + 0.5) / plan.poison.length) * spreadMs, data: p.data });
+  });
+  sends.sort((a, b) => a.atMs - b.atMs);
+  const start = Date.now();
+  let next = 0;
+  const worker = async () => {
+    while (next < sends.length) {
+      const send = sends[next++] as { atMs: number; data: Buffer };
+      const wait = start + send.atMs - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      await publishWithRetry(stack, send.data);
+    }
+  };
+  await Promise.all(Array.from({ length: o.concurrency }, worker));
+  return sends.length;
+}
+
+/** The harness's own publish is not under test: retried until the emulator takes it. */
+async function publishWithRetry(stack: TestStack, data: Buffer): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await stack.pubsub.topic(TOPICS.jobs).publishMessage({ data });
+      return;
+    } catch (err) {
+      if (attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 200 * attempt));
+    }
+  }
+}
+
+async function killAll(stack: TestStack, plan: Plan, o: ChaosOptions): Promise<number> {
+  const start = Date.now();
+  let kills = 0;
+  for (const k of plan.kills) {
+    const wait = start + k.atMs - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const before = stack.functions.get(k.fn);
+    await stack.restartFunction(k.fn, "kill");
+    kills++;
+    const after = stack.functions.get(k.fn);
+    if (process.env.CHAOS_DEBUG)
+      o.log(
+        `chaos: ${k.fn} ${before?.url} pid ${before?.process.pid} -> ${after?.url} pid ${after?.process.pid} exit ${after?.process.exitCode}`,
+      );
+    o.log(`chaos: SIGKILLed and restarted ${k.fn} (${kills}/${plan.kills.length})`);
+  }
+  return kills;
+}
+
+/** Waits until every valid launch has a `finished` event, or the settle timeout passes. */
+async function settle(stack: TestStack, plan: Plan, o: ChaosOptions): Promise<void> {
+  const want = new Set(plan.launches.map((l) => `${l.queue}/${l.runId}`));
+  const deadline = Date.now() + o.settleTimeoutMs;
+  let seen = 0;
+  let lastLog = 0;
+  while (Date.now() < deadline) {
+    const done = new Set(
+      stack.events
+        .filter((e) => e.state === "finished")
+        .map((e) => `${String(e.queue)}/${String(e.run_id)}`),
+    );
+    seen = [...want].filter((k) => done.has(k)).length;
+    if (seen === want.size) break;
+    if (Date.now() - lastLog > 10_000) {
+      lastLog = Date.now();
+      o.log(`chaos: ${seen}/${want.size} launches finished`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  o.log(
+    `chaos: ${seen}/${want.size} launches finished${seen < want.size ? ` (settle timeout ${o.settleTimeoutMs} ms passed)` : ""}`,
+  );
+  // Late repeats and the poison's events: one more poll tick's worth.
+  await new Promise((r) => setTimeout(r, 2500));
+}
+
+async function collect(stack: TestStack, plan: Plan, o: ChaosOptions, canary: string) {
+  const jobs: SeenJob[] = stack.vertex.control.jobs().map((j) => {
+    const full = stack.vertex.control.job(j.name);
+    return {
+      name: j.name,
+      labels: j.labels,
+      state: j.state,
+      ...(typeof full.createTime === "string" ? { createTime: full.createTime } : {}),
+      ...(typeof full.endTime === "string" ? { endTime: full.endTime } : {}),
+    };
+  });
+  const records = await readAll(stack.storage, stack.env.STATE_BUCKET ?? "local-state");
+  const dead = await pullMessages(stack.pubsub, SUBSCRIPTIONS.deadLetterLocal, {
+    min: Number.MAX_SAFE_INTEGER,
+    timeoutMs: 3000,
+  });
+  return {
+    plan,
+    maxJobs: o.maxJobs,
+    limitedQueue: QUEUES.limited,
+    jobs,
+    records,
+    events: stack.events,
+    functionLines: stack.functionLines,
+    deadLetters: dead.map((m) => m.data.toString("utf8")),
+    canary,
+  };
+}
+
+/** Every object in the state bucket (records, markers, slots), read over the SDK. */
+async function readAll(storage: Storage, bucketName: string): Promise<SeenRecord[]> {
+  const [files] = await storage.bucket(bucketName).getFiles();
+  const out: SeenRecord[] = [];
+  const queue = [...files];
+  const worker = async () => {
+    for (let f = queue.shift(); f; f = queue.shift()) {
+      const [data] = await f.download();
+      const text = data.toString("utf8");
+      let json: Record<string, unknown> = {};
+      try {
+        json = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        json = {};
+      }
+      out.push({ path: f.name, text, json });
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+  return out;
+}
