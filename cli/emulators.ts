@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import { startGcsEmulator } from "../local/gcs/index.js";
 import { pubsubMissing, startPubsubEmulator } from "../local/pubsub/index.js";
+import { ingestCommand, LOCAL_WEBHOOK_TOKEN } from "../local/stack/demo.js";
 import { startVertexEmulator } from "../local/vertex/index.js";
 import type { Env } from "./main.js";
 
@@ -148,6 +149,14 @@ function environment(
     `export CLOUDSDK_API_ENDPOINT_OVERRIDES_AIPLATFORM=${vertexRest}/`,
   ];
   if (pubsubHost) lines.push(`export CLOUDSDK_API_ENDPOINT_OVERRIDES_PUBSUB=http://${pubsubHost}/`);
+  if (pubsubHost) {
+    lines.push(
+      "",
+      "# The ingest function (W&B webhooks) against these emulators, in this shell after the exports:",
+      `export WEBHOOK_TOKEN=${LOCAL_WEBHOOK_TOKEN} INGEST_URL=http://127.0.0.1:8083`,
+      `#   ${ingestCommand(8083)}`,
+    );
+  }
   lines.push(
     "",
     "# Control APIs (faults, request logs, reset):",

@@ -4,7 +4,7 @@
 // With --once it exits 0 once the demo launch has finished, non-zero if it fails.
 import { randomBytes } from "node:crypto";
 import { pubsubMissing } from "../local/pubsub/index.js";
-import { DEMO_QUEUE, demoMessage } from "../local/stack/demo.js";
+import { DEMO_QUEUE, demoCurlLine, demoMessage } from "../local/stack/demo.js";
 import { type Stack, type StatusEventJson, startStack } from "../local/stack/stack.js";
 import { flags } from "./cli_env.js";
 import type { Env } from "./main.js";
@@ -73,6 +73,14 @@ export async function start(argv: string[], env: Env): Promise<number> {
   say("The local stack is up. To use it from another shell:");
   for (const name of EXPORTED) {
     if (stack.env[name]) say(`  export ${name}=${stack.env[name]}`);
+  }
+  if (stack.webhook) {
+    say(`  export INGEST_URL=${stack.webhook.url}`);
+    say(`  export WEBHOOK_TOKEN=${stack.webhook.token}`);
+    say("");
+    say(`The ingest function (W&B webhooks) is on ${stack.webhook.url}. To launch the demo queue`);
+    say("through it, as a W&B webhook automation would:");
+    say(`  ${demoCurlLine(stack.webhook.url, stack.webhook.token, stack.webhook.signingSecret)}`);
   }
   say("");
 

@@ -47,6 +47,8 @@ export async function startFunction(options: {
   source: string;
   port: number;
   env: Record<string, string | undefined>;
+  /** The framework's signature type; default cloudevent (the registered one wins anyway). */
+  signatureType?: "cloudevent" | "http";
   /** Each line the function prints (its structured logs). */
   onLine?: (line: string) => void;
 }): Promise<LocalFunction> {
@@ -58,7 +60,7 @@ export async function startFunction(options: {
       "tsx",
       FRAMEWORK_MAIN,
       `--target=${options.name}`,
-      "--signature-type=cloudevent",
+      `--signature-type=${options.signatureType ?? "cloudevent"}`,
       `--source=${join(ROOT, options.source)}`,
       `--port=${port}`,
     ],

@@ -23,6 +23,7 @@ import {
   DEMO_QUEUE,
   DEMO_STAGING_BUCKET,
   demoQueueYaml,
+  LOCAL_WEBHOOK_TOKEN,
 } from "./demo.js";
 import { freePort, type LocalFunction, startFunction } from "./functions.js";
 
@@ -41,8 +42,8 @@ export interface StackOptions {
   /** Fixed SPEC §9 ports (npm start), or free ports everywhere (tests). */
   ports: "fixed" | "free";
   vertexClock?: ClockConfig;
-  /** Which functions to run (default both). */
-  functions?: Array<"dispatch" | "poll">;
+  /** Which functions to run (default all three). */
+  functions?: Array<"dispatch" | "poll" | "ingest">;
   /** Publish a tick to launch-poll this often, as Cloud Scheduler does (0: never). */
   pollIntervalMs?: number;
   /** Extra variables for the functions (tests shorten leases and TTLs). */
@@ -67,6 +68,8 @@ export interface Stack {
   pubsub: PubSub;
   storage: Storage;
   functions: Map<string, LocalFunction>;
+  /** The ingest function's URL and bearer token, when it runs. */
+  webhook: { url: string; token: string; signingSecret: string | undefined } | undefined;
   /** Every status event read so far, in arrival order. */
   events: StatusEventJson[];
   /** Waits for the first event (seen or still to come) matching `match`. */
@@ -83,10 +86,12 @@ export interface Stack {
 const SOURCES: Record<string, string> = {
   dispatch: "functions/dispatch/index.ts",
   poll: "functions/poll/index.ts",
+  ingest: "functions/ingest/index.ts",
 };
 const FUNCTION_PORT_VARS: Record<string, [string, number]> = {
   dispatch: ["DISPATCH_PORT", 8081],
   poll: ["POLL_PORT", 8082],
+  ingest: ["INGEST_PORT", 8083],
 };
 
 function hostPort(value: string | undefined, fallback: number): number {
@@ -178,6 +183,23 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       if (v !== undefined && v !== "") functionEnv[k] = v;
     }
 
+    // Only the ingest function gets the webhook token and signing secret (from the test's
+    // functionEnv, else the user's environment, else the local token).
+    const {
+      WEBHOOK_TOKEN: givenToken,
+      WEBHOOK_SIGNING_SECRET: givenSecret,
+      ...sharedEnv
+    } = functionEnv;
+    const webhookToken = givenToken || env.WEBHOOK_TOKEN || LOCAL_WEBHOOK_TOKEN;
+    const signingSecret = givenSecret || env.WEBHOOK_SIGNING_SECRET || undefined;
+    const envOf = (name: string): Record<string, string> =>
+      name === "ingest"
+        ? {
+            ...sharedEnv,
+            WEBHOOK_TOKEN: webhookToken,
+            ...(signingSecret ? { WEBHOOK_SIGNING_SECRET: signingSecret } : {}),
+          }
+        : sharedEnv;
     const functions = new Map<string, LocalFunction>();
     const launchFunction = async (name: string, port: number) => {
       const source = SOURCES[name];
@@ -186,7 +208,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         name,
         source,
         port,
-        env: functionEnv,
+        env: envOf(name),
+        signatureType: name === "ingest" ? "http" : "cloudevent",
         onLine: (line) => options.functionLog?.(name, line),
       });
       functions.set(name, fn);
@@ -195,7 +218,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     cleanup.push(async () => {
       for (const fn of functions.values()) await fn.stop();
     });
-    for (const name of options.functions ?? ["dispatch", "poll"]) {
+    for (const name of options.functions ?? ["dispatch", "poll", "ingest"]) {
       const [portVar, defaultPort] = FUNCTION_PORT_VARS[name] ?? ["", 0];
       const port = fixed ? Number(env[portVar] || defaultPort) : await freePort();
       const fn = await launchFunction(name, port);
@@ -257,13 +280,20 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const stack: Stack = {
       project,
       region,
-      env: functionEnv,
+      env: sharedEnv,
       pubsubEmulator,
       gcs,
       vertex,
       pubsub,
       storage,
       functions,
+      webhook: functions.get("ingest")
+        ? {
+            url: functions.get("ingest")?.url ?? "",
+            token: webhookToken,
+            signingSecret,
+          }
+        : undefined,
       events,
       waitForEvent(match, timeoutMs = 30_000) {
         return new Promise((resolve, reject) => {

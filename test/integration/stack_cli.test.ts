@@ -40,9 +40,17 @@ describe("vertex-dispatch start --once", { skip: missing ?? false }, () => {
       VERTEX_REST_ENDPOINT: `http://127.0.0.1:${await port()}`,
       DISPATCH_PORT: await port(),
       POLL_PORT: await port(),
+      INGEST_PORT: await port(),
     };
     const out = await cli(["start", "--once", "--quiet"], env);
     assert.equal(out.code, 0, out.stdout + out.stderr);
+    assert.match(out.stdout, new RegExp(`export INGEST_URL=http://127.0.0.1:${env.INGEST_PORT}\n`));
+    assert.match(
+      out.stdout,
+      new RegExp(
+        `  curl -sS -X POST http://127.0.0.1:${env.INGEST_PORT}/ -H 'Authorization: Bearer local-token' `,
+      ),
+    );
     const transitions = out.stdout.split("\n").filter((l) => l.startsWith("status: "));
     // Events are at-least-once: a repeat is allowed, a missing or reordered state is not.
     const states = transitions.map((l) => l.split(" -> ")[1]?.split(" ")[0]);
