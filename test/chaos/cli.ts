@@ -1,5 +1,5 @@
 // `npm run chaos -- --launches N [--seed S] [--fault-rate R] [--kills K] [--poison P]
-// [--max-jobs M] [--lease-seconds L] [--create-deadline-seconds D] [--json FILE]`:
+// [--max-jobs M] [--lease-seconds L] [--create-deadline-seconds D] [--json FILE] [--function-log FILE]`:
 // runs the chaos suite and ends with the SPEC §12 `chaos:` line; exits 1 if the run failed.
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -23,7 +23,7 @@ function usage(message: string): never {
     `chaos: ${message}\nusage: npm run chaos -- --launches N [${Object.keys(FLAGS)
       .filter((f) => f !== "launches")
       .map((f) => `--${f} X`)
-      .join("] [")}] [--json FILE]\n`,
+      .join("] [")}] [--json FILE] [--function-log FILE]\n`,
   );
   process.exit(2);
 }
@@ -32,6 +32,7 @@ const { values } = parseArgs({
   options: {
     ...Object.fromEntries(Object.keys(FLAGS).map((f) => [f, { type: "string" as const }])),
     json: { type: "string" },
+    "function-log": { type: "string" },
   },
   strict: false,
 });
@@ -58,6 +59,10 @@ const result = await runChaos({
   settleTimeoutMs:
     options.settleTimeoutMs ?? Math.max(DEFAULTS.settleTimeoutMs, (options.launches ?? 0) * 300),
   log: (line) => process.stderr.write(`${line}\n`),
+  functionLines: (lines) => {
+    const file = values["function-log"];
+    if (typeof file === "string") writeFileSync(file, `${lines.join("\n")}\n`);
+  },
 });
 const report = { ...result, verdict: result.verdict };
 process.stderr.write(

@@ -37,6 +37,8 @@ export interface ChaosOptions {
   /** How long, after the last publish and kill, to wait for every launch to finish. */
   settleTimeoutMs: number;
   log: (line: string) => void;
+  /** Every function log line, for a post-mortem (e.g. written to a file by the CLI). */
+  functionLines?: (lines: string[]) => void;
 }
 
 export const DEFAULTS: ChaosOptions = {
@@ -128,10 +130,7 @@ export async function runChaos(partial: Partial<ChaosOptions>): Promise<ChaosRes
       elapsedMs: Date.now() - started,
     };
   } finally {
-    if (process.env.CHAOS_DEBUG) {
-      for (const line of stack.functionLines.filter((l) => !l.startsWith("{")).slice(-40))
-        o.log(`function: ${line}`);
-    }
+    o.functionLines?.(stack.functionLines);
     await stack.close();
     await proxy.close();
   }

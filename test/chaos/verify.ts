@@ -145,6 +145,9 @@ function lastEvents(events: Array<Record<string, unknown>>): Map<string, Record<
   return out;
 }
 
+/** Poison a queue can be named from: its record is launches/{queue}/{run_id}.json, its event names the run. */
+const NAMED_POISON = new Set(["missing_queue", "multi_region_staging"]);
+
 function poisonChecks(
   c: Collected,
   records: Map<string, SeenRecord>,
@@ -153,32 +156,42 @@ function poisonChecks(
   let jobs = 0;
   let unrejected = 0;
   let stuck = 0;
-  const rejectedRuns = new Set(
-    c.events.filter((e) => e.state === "rejected").map((e) => String(e.run_id)),
+  const validIds = new Set(
+    c.plan.launches.map((l) =>
+      String(records.get(`launches/${l.queue}/${l.runId}.json`)?.json.launch_id),
+    ),
   );
-  const rejectedEvents = c.events.filter((e) => e.state === "rejected").length;
+  const rejected = c.events.filter(
+    (e) => e.state === "rejected" && !validIds.has(String(e.launch_id)),
+  );
+  const rejectedRuns = new Set(rejected.map((e) => String(e.run_id)));
   for (const p of c.plan.poison) {
     const made = c.jobs.filter((j) => j.labels["wandb-run-id"] === p.runId);
     jobs += made.length;
     if (made.length > 0) note(`poison job: ${p.kind} ${p.runId} -> ${made[0]?.name}`);
     const record = [...records.values()].find((r) => r.json.run_id === p.runId);
     if (record?.json.state === "dispatching") stuck++;
-    // A message too broken to name a run (not JSON) is checked by count below.
-    if (p.kind !== "not_json" && !rejectedRuns.has(p.runId)) {
+    if (NAMED_POISON.has(p.kind) && !rejectedRuns.has(p.runId)) {
       unrejected++;
       note(
         `poison not rejected: ${p.kind} ${p.runId} record=${String(record?.json.state ?? "missing")}`,
       );
     }
   }
-  const unnamed = c.plan.poison.filter((p) => p.kind === "not_json").length;
-  const namedRejected = c.plan.poison.filter(
-    (p) => p.kind !== "not_json" && rejectedRuns.has(p.runId),
-  ).length;
-  if (rejectedEvents - namedRejected < unnamed) {
-    unrejected += unnamed - Math.max(0, rejectedEvents - namedRejected);
+  // Too broken to name a run (invalid JSON or schema): recorded under rejected/{launch_id}
+  // by message id, so each one sent must have its own rejected launch id.
+  const unnamed = c.plan.poison.filter((p) => !NAMED_POISON.has(p.kind)).length;
+  const namedRuns = new Set(
+    c.plan.poison.filter((p) => NAMED_POISON.has(p.kind)).map((p) => p.runId),
+  );
+  const unnamedIds = new Set(
+    rejected.filter((e) => !namedRuns.has(String(e.run_id))).map((e) => String(e.launch_id)),
+  );
+  const unnamedRecords = c.records.filter((r) => r.path.startsWith("rejected/")).length;
+  if (unnamedIds.size < unnamed || unnamedRecords < unnamed) {
+    unrejected += unnamed - Math.min(unnamedIds.size, unnamedRecords);
     note(
-      `not-JSON poison: ${unnamed} sent, ${Math.max(0, rejectedEvents - namedRejected)} rejected events without a named run`,
+      `unnamed poison: ${unnamed} sent, ${unnamedIds.size} rejected events, ${unnamedRecords} rejected/ records`,
     );
   }
   return { jobs, unrejected, stuck };
