@@ -94,6 +94,19 @@ const message: fc.Arbitrary<Record<string, unknown>> = fc
   });
 
 group("launch messages (property)", () => {
+  // Found by this suite: the dispatcher's own WANDB_API_KEY sent back as an unknown key is
+  // echoed in the rejected event's error (the logger masks it, the event does not). The
+  // fix belongs to the status publisher (lifecycle branch): mask the secret in events too.
+  it("the dispatcher's secret used as an unknown key is not echoed in the rejected event", {
+    todo: "status events do not mask WANDB_API_KEY (reported to the lead; lifecycle owns shared/status.ts)",
+  }, async () => {
+    await deliverAndCheck(
+      core,
+      Buffer.from(JSON.stringify({ ...base("pc2"), [CANARY]: 1 })),
+      "canary as a key",
+    );
+  });
+
   it("the schema accepts or names a path for anything (no other exception)", () => {
     fc.assert(
       fc.property(fc.oneof(fc.anything(), message), (value) => {
@@ -137,7 +150,6 @@ group("launch messages (property)", () => {
         // The dispatcher's own secret sent back at it, as a value, a key and an env entry.
         examples: [
           [Buffer.from(JSON.stringify({ ...base("pc1"), env: { WANDB_API_KEY: CANARY } }))],
-          [Buffer.from(JSON.stringify({ ...base("pc2"), [CANARY]: 1 }))],
           [
             Buffer.from(
               JSON.stringify({ ...base("pc3"), name: CANARY, run_config: { k: CANARY } }),
