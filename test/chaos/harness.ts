@@ -34,7 +34,7 @@ export interface ChaosOptions {
   concurrency: number;
   leaseSeconds: number;
   createDeadlineSeconds: number;
-  /** How long, after the last publish and kill, to wait for every launch to finish. */
+  /** How long, from the first publish, every launch may take to finish. */
   settleTimeoutMs: number;
   log: (line: string) => void;
   /** Every function log line, for a post-mortem (e.g. written to a file by the CLI). */
@@ -52,7 +52,7 @@ export const DEFAULTS: ChaosOptions = {
   concurrency: 16,
   leaseSeconds: 6,
   createDeadlineSeconds: 4,
-  settleTimeoutMs: 240_000,
+  settleTimeoutMs: 600_000,
   log: () => {},
 };
 
@@ -99,17 +99,20 @@ export async function runChaos(partial: Partial<ChaosOptions>): Promise<ChaosRes
     await setUp(stack, o, proxy.url);
     const faults = injectFaults(stack.vertex, stack.gcs, o.faultRate);
     o.log(
-      `chaos: ${o.launches} launches, ${plan.poison.length} poison, ${plan.kills.length} kills over ${spreadMs} ms, fault rate ${o.faultRate}, seed ${o.seed}`,
+      `chaos: ${o.launches} launches, ${plan.poison.length} poison, ${plan.kills.length} kills, publishes over ${spreadMs} ms, fault rate ${o.faultRate}, seed ${o.seed}`,
     );
-    const [publishes, kills] = await Promise.all([
-      publishAll(stack, plan, o, spreadMs),
-      killAll(stack, plan, o),
-    ]);
+    const deadline = Date.now() + o.settleTimeoutMs;
+    const killing = killAll(stack, plan, o, deadline);
+    const publishes = await publishAll(stack, plan, o, spreadMs);
+    // Faults stay on until every launch has been dispatched (dispatch lags publishing: the
+    // emulator pushes at most 2 messages at once), then the run settles without them.
+    await until(() => progress(stack, plan).dispatched === plan.launches.length, deadline);
+    const kills = await killing;
     faults.clear();
     o.log(
-      `chaos: ${publishes} publishes and ${kills} kills done after ${Date.now() - started} ms; faults cleared, waiting for every launch to finish`,
+      `chaos: ${publishes} publishes, ${kills} kills, ${progress(stack, plan).dispatched} launches dispatched after ${Date.now() - started} ms; faults cleared`,
     );
-    await settle(stack, plan, o);
+    await settle(stack, plan, o, deadline);
     const verdict = verify(await collect(stack, plan, o, canary));
     const faultsByKind = faults.fired();
     const figures: Figures = {
@@ -193,49 +196,69 @@ async function publishWithRetry(stack: TestStack, data: Buffer): Promise<void> {
   }
 }
 
-async function killAll(stack: TestStack, plan: Plan, o: ChaosOptions): Promise<number> {
-  const start = Date.now();
+/** Valid launches that reached Vertex or the backlog (any event past claiming), and those finished. */
+function progress(stack: TestStack, plan: Plan): { dispatched: number; finished: number } {
+  const valid = new Set(plan.launches.map((l) => `${l.queue}/${l.runId}`));
+  const dispatched = new Set<string>();
+  const finished = new Set<string>();
+  for (const e of stack.events) {
+    const key = `${String(e.queue)}/${String(e.run_id)}`;
+    if (!valid.has(key) || e.state === "rejected") continue;
+    dispatched.add(key);
+    if (e.state === "finished") finished.add(key);
+  }
+  return { dispatched: dispatched.size, finished: finished.size };
+}
+
+async function until(check: () => boolean, deadline: number): Promise<boolean> {
+  while (!check()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return true;
+}
+
+/** Each kill waits for its share of launches to be dispatched, so kills land mid-burst whatever the machine's speed. */
+async function killAll(
+  stack: TestStack,
+  plan: Plan,
+  o: ChaosOptions,
+  deadline: number,
+): Promise<number> {
   let kills = 0;
   for (const k of plan.kills) {
-    const wait = start + k.atMs - Date.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    const before = stack.functions.get(k.fn);
+    const want = Math.ceil(k.atShare * plan.launches.length);
+    if (!(await until(() => progress(stack, plan).dispatched >= want, deadline))) break;
     await stack.restartFunction(k.fn, "kill");
     kills++;
-    const after = stack.functions.get(k.fn);
-    if (process.env.CHAOS_DEBUG)
-      o.log(
-        `chaos: ${k.fn} ${before?.url} pid ${before?.process.pid} -> ${after?.url} pid ${after?.process.pid} exit ${after?.process.exitCode}`,
-      );
-    o.log(`chaos: SIGKILLed and restarted ${k.fn} (${kills}/${plan.kills.length})`);
+    o.log(
+      `chaos: SIGKILLed and restarted ${k.fn} at ${progress(stack, plan).dispatched}/${plan.launches.length} dispatched (${kills}/${plan.kills.length})`,
+    );
   }
   return kills;
 }
 
-/** Waits until every valid launch has a `finished` event, or the settle timeout passes. */
-async function settle(stack: TestStack, plan: Plan, o: ChaosOptions): Promise<void> {
-  const want = new Set(plan.launches.map((l) => `${l.queue}/${l.runId}`));
-  const deadline = Date.now() + o.settleTimeoutMs;
-  let seen = 0;
-  let lastLog = 0;
-  while (Date.now() < deadline) {
-    const done = new Set(
-      stack.events
-        .filter((e) => e.state === "finished")
-        .map((e) => `${String(e.queue)}/${String(e.run_id)}`),
-    );
-    seen = [...want].filter((k) => done.has(k)).length;
-    if (seen === want.size) break;
-    if (Date.now() - lastLog > 10_000) {
+/** Waits until every valid launch has a `finished` event, or the deadline passes. */
+async function settle(
+  stack: TestStack,
+  plan: Plan,
+  o: ChaosOptions,
+  deadline: number,
+): Promise<void> {
+  let lastLog = Date.now();
+  const done = await until(() => {
+    const p = progress(stack, plan);
+    if (Date.now() - lastLog > 15_000) {
       lastLog = Date.now();
-      o.log(`chaos: ${seen}/${want.size} launches finished`);
+      o.log(`chaos: ${p.dispatched} dispatched, ${p.finished} finished of ${plan.launches.length}`);
     }
-    await new Promise((r) => setTimeout(r, 500));
-  }
+    return p.finished === plan.launches.length;
+  }, deadline);
+  const p = progress(stack, plan);
   o.log(
-    `chaos: ${seen}/${want.size} launches finished${seen < want.size ? ` (settle timeout ${o.settleTimeoutMs} ms passed)` : ""}`,
+    `chaos: ${p.finished}/${plan.launches.length} launches finished${done ? "" : " (the settle timeout passed)"}`,
   );
-  // Late repeats and the poison's events: one more poll tick's worth.
+  // Late repeats and the poison's events: a few more poll ticks.
   await new Promise((r) => setTimeout(r, 2500));
 }
 

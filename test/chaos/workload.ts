@@ -58,8 +58,8 @@ export interface PlannedPoison {
 export interface Plan {
   launches: PlannedLaunch[];
   poison: PlannedPoison[];
-  /** Kill times in ms from the start of publishing, and which function. */
-  kills: Array<{ atMs: number; fn: "dispatch" | "poll" }>;
+  /** When each kill comes (the share of launches dispatched by then), and which function. */
+  kills: Array<{ atShare: number; fn: "dispatch" | "poll" }>;
 }
 
 export interface PlanOptions {
@@ -69,7 +69,7 @@ export interface PlanOptions {
   limitedShare: number;
   poison: number;
   kills: number;
-  /** Over how long publishing and kills are spread, in ms. */
+  /** Over how long publishing is spread, in ms. */
   spreadMs: number;
   canary: string;
 }
@@ -101,7 +101,7 @@ export function makePlan(o: PlanOptions): Plan {
     poisonMessage(POISON_KINDS[i % POISON_KINDS.length] as PoisonKind, `p${o.seed}-${i}`, o.canary),
   );
   const kills = Array.from({ length: o.kills }, (_, i) => ({
-    atMs: Math.floor(((i + rnd()) / o.kills) * o.spreadMs),
+    atShare: (i + rnd()) / (o.kills + 1),
     fn: (rnd() < 0.6 ? "dispatch" : "poll") as "dispatch" | "poll",
   }));
   return { launches, poison, kills };

@@ -1,3 +1,4 @@
+/* biome-ignore-all lint/suspicious/noTemplateCurlyInString: W&B macros such as ${image_uri} are literal strings here. */
 // fast-check generators of hostile and broken input: strings with unicode, control
 // characters and template syntax in odd places, wrong types, huge and deeply nested values,
 // camelCase and unknown keys, env and label injection. Each starts from a valid value and
