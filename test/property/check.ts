@@ -13,7 +13,12 @@ const HANG_MS = 20_000;
 let deliveries = 0;
 
 /** Kinds that mean the input itself was refused before any job was attempted. */
-const INPUT_KINDS = new Set(["invalid_message", "invalid_config", "preflight_failed"]);
+const INPUT_KINDS = new Set([
+  "invalid_message",
+  "invalid_config",
+  "preflight_failed",
+  "queue_not_found",
+]);
 
 export interface Delivered {
   outcome: Outcome;
