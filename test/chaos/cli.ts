@@ -57,7 +57,7 @@ if (why) {
 const result = await runChaos({
   ...options,
   settleTimeoutMs:
-    options.settleTimeoutMs ?? Math.max(DEFAULTS.settleTimeoutMs, (options.launches ?? 0) * 300),
+    options.settleTimeoutMs ?? Math.max(DEFAULTS.settleTimeoutMs, (options.launches ?? 0) * 3000),
   log: (line) => process.stderr.write(`${line}\n`),
   functionLines: (lines) => {
     const file = values["function-log"];
