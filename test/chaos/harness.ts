@@ -26,6 +26,10 @@ export interface ChaosOptions {
   /** Share (0..1) of matching calls each injected fault hits. */
   faultRate: number;
   kills: number;
+  /** SIGKILL (a crash) or SIGTERM (a graceful shutdown: the Functions Framework's own handler). */
+  killSignal: "kill" | "stop";
+  /** Kill only this function (default: dispatch or poll, chosen by the seed). */
+  killOnly?: "dispatch" | "poll";
   poison: number;
   maxJobs: number;
   /** Share of launches sent to the max_jobs queue. */
@@ -46,6 +50,7 @@ export const DEFAULTS: ChaosOptions = {
   seed: 1,
   faultRate: 0.05,
   kills: 8,
+  killSignal: "kill",
   poison: 12,
   maxJobs: 3,
   limitedShare: 0.05,
@@ -66,6 +71,10 @@ export interface ChaosResult {
   push: { deliveries: number; acked: number; nacked: number; unreachable: number };
   publishes: number;
   elapsedMs: number;
+}
+
+function noFaults() {
+  return { fired: (): Record<string, number> => ({}), clear: () => {} };
 }
 
 export async function runChaos(partial: Partial<ChaosOptions>): Promise<ChaosResult> {
@@ -97,7 +106,8 @@ export async function runChaos(partial: Partial<ChaosOptions>): Promise<ChaosRes
   );
   try {
     await setUp(stack, o, proxy.url);
-    const faults = injectFaults(stack.vertex, stack.gcs, o.faultRate);
+    const faults =
+      o.faultRate > 0 ? injectFaults(stack.vertex, stack.gcs, o.faultRate) : noFaults();
     o.log(
       `chaos: ${o.launches} launches, ${plan.poison.length} poison, ${plan.kills.length} kills, publishes over ${spreadMs} ms, fault rate ${o.faultRate}, seed ${o.seed}`,
     );
@@ -229,10 +239,10 @@ async function killAll(
   for (const k of plan.kills) {
     const want = Math.ceil(k.atShare * plan.launches.length);
     if (!(await until(() => progress(stack, plan).dispatched >= want, deadline))) break;
-    await stack.restartFunction(k.fn, "kill");
+    await stack.restartFunction(o.killOnly ?? k.fn, o.killSignal);
     kills++;
     o.log(
-      `chaos: SIGKILLed and restarted ${k.fn} at ${progress(stack, plan).dispatched}/${plan.launches.length} dispatched (${kills}/${plan.kills.length})`,
+      `chaos: ${o.killSignal === "kill" ? "SIGKILLed" : "SIGTERMed"} and restarted ${o.killOnly ?? k.fn} at ${progress(stack, plan).dispatched}/${plan.launches.length} dispatched (${kills}/${plan.kills.length})`,
     );
   }
   return kills;
