@@ -5,7 +5,8 @@
 // message with backoff; a permanent one is recorded (`rejected`), published as a status
 // event and acknowledged, so a bad message never loops.
 
-export const ERROR_KINDS = {
+/** What the product throws. A retryable one makes the function fail, so Pub/Sub redelivers. */
+export const THROWN_KINDS = {
   /** The launch message is not valid JSON, too large, or breaks the schema (SPEC §2). */
   invalid_message: { retryable: false },
   /** The queue config breaks the schema, or resolving it failed (SPEC §3, §4). */
@@ -28,18 +29,31 @@ export const ERROR_KINDS = {
   pubsub_unavailable: { retryable: true },
   /** The dispatcher's own environment is wrong (bad variable); stops start-up. */
   bad_environment: { retryable: false },
-  /** Outcomes the poll function records on a launch (never thrown, never retried): */
-  /** the job ended FAILED, EXPIRED or PARTIALLY_SUCCEEDED, or vanished from Vertex. */
+} as const satisfies Record<string, { retryable: boolean }>;
+
+/** Outcomes the poll function records on a launch (`error.kind` of an event): never thrown, never retried. */
+export const OUTCOME_KINDS = {
+  /** The job ended FAILED, EXPIRED or PARTIALLY_SUCCEEDED, or vanished from Vertex. */
   job_failed: { retryable: false },
-  /** the job lost its VM (Spot preemption, stockout) and no retries were left. */
+  /** The job lost its VM (Spot preemption, stockout) and no retries were left. */
   job_preempted: { retryable: false },
-  /** the job stayed QUEUED/PENDING past the queue's start_timeout and was cancelled. */
+  /** The job stayed QUEUED/PENDING past the queue's start_timeout and was cancelled. */
   start_timeout: { retryable: false },
+} as const satisfies Record<string, { retryable: boolean }>;
+
+/** The CLI's own errors (a bad flag or file); the dispatcher never sees them. */
+export const CLI_KINDS = {
   /** A CLI usage error. */
   usage: { retryable: false },
 } as const satisfies Record<string, { retryable: boolean }>;
 
+/** Every kind, for docs and tests. */
+export const ERROR_KINDS = { ...THROWN_KINDS, ...OUTCOME_KINDS, ...CLI_KINDS } as const;
+
 export type ErrorKind = keyof typeof ERROR_KINDS;
+/** What a DispatchError may carry: never an outcome kind. */
+export type ThrowableKind = keyof typeof THROWN_KINDS | keyof typeof CLI_KINDS;
+export type OutcomeKind = keyof typeof OUTCOME_KINDS;
 
 /** One problem found in an input: where it is, and what was expected there. */
 export interface Issue {
@@ -51,11 +65,11 @@ export interface Issue {
 
 export class DispatchError extends Error {
   override readonly name = "DispatchError";
-  readonly kind: ErrorKind;
+  readonly kind: ThrowableKind;
   readonly issues: Issue[];
 
   constructor(
-    kind: ErrorKind,
+    kind: ThrowableKind,
     message: string,
     options: { issues?: Issue[]; cause?: unknown } = {},
   ) {
@@ -69,7 +83,7 @@ export class DispatchError extends Error {
   }
 
   /** The error as a plain object for logs and status events (never carries secrets: messages are built from inputs that hold none). */
-  toJSON(): { kind: ErrorKind; message: string; retryable: boolean; issues: Issue[] } {
+  toJSON(): { kind: ThrowableKind; message: string; retryable: boolean; issues: Issue[] } {
     return {
       kind: this.kind,
       message: this.message,
@@ -77,6 +91,11 @@ export class DispatchError extends Error {
       issues: this.issues,
     };
   }
+}
+
+/** Whether a failure is retried: the table says so for ours; anything unexpected is retried rather than lost. */
+export function isRetryable(err: unknown): boolean {
+  return !(err instanceof DispatchError) || err.retryable;
 }
 
 /** Formats a path from segments: `["spec", "worker_pool_specs", 0, "machine_spec"]` → `spec.worker_pool_specs[0].machine_spec`. */
@@ -90,7 +109,7 @@ export function formatPath(segments: ReadonlyArray<string | number | symbol>): s
 }
 
 /** Builds an error that lists every issue, one per line, each with its path. */
-export function issuesError(kind: ErrorKind, what: string, issues: Issue[]): DispatchError {
+export function issuesError(kind: ThrowableKind, what: string, issues: Issue[]): DispatchError {
   const lines = issues.map((i) => (i.path ? `  ${i.path}: ${i.message}` : `  ${i.message}`));
   return new DispatchError(kind, `${what}:\n${lines.join("\n")}`, { issues });
 }

@@ -55,6 +55,32 @@ const OptionsSchema = z
 
 export type Options = z.infer<typeof OptionsSchema>;
 
+/** How to set each variable right, for the start-up error (what the schema's own message does not say). */
+const HOW_TO_SET: Partial<Record<keyof Options, string>> = {
+  GOOGLE_CLOUD_PROJECT: "set it to the GCP project ID, e.g. my-project",
+  VERTEX_REGION: "set it to the Vertex AI region of the jobs, e.g. us-central1",
+  STATE_BUCKET: "set it to the name of the state bucket, e.g. my-project-launch-state (no gs://)",
+  CONFIG_BUCKET: "set it to the bucket holding queues/<queue>.yaml, e.g. my-project-launch-config",
+  QUEUE_CONFIG_DIR: "set it to a directory of <queue>.yaml files, e.g. ./queues",
+  DEFAULT_JOB_SERVICE_ACCOUNT:
+    "set it to a service-account email, e.g. trainer@my-project.iam.gserviceaccount.com",
+  WANDB_BASE_URL: "set it to the W&B server URL, e.g. https://api.wandb.ai",
+  VERTEX_ENDPOINT: "set it to host:port of a Vertex emulator, e.g. 127.0.0.1:9010, or unset it",
+  GCS_ENDPOINT: "set it to the URL of a GCS emulator, e.g. http://127.0.0.1:9023, or unset it",
+  PUBSUB_EMULATOR_HOST:
+    "set it to host:port of the Pub/Sub emulator, e.g. 127.0.0.1:8085, or unset it",
+  LOG_LEVEL: "set it to debug, info, warning or error",
+};
+
+/** One variable's problem, saying how to fix it; never its value (a mistyped secret must not reach the log). */
+function issueText(name: string, zodMessage: string, present: boolean): string {
+  const how =
+    HOW_TO_SET[name as keyof Options] ?? "set it to a positive whole number of seconds or bytes";
+  if (!present) return `${name} is not set: ${how}`;
+  const why = zodMessage.startsWith("Invalid input") ? "" : ` (${zodMessage})`;
+  return `${name} is invalid${why}: ${how}`;
+}
+
 /** The names of every variable the dispatcher reads, for docs and tests. */
 export const OPTION_NAMES = Object.keys(OptionsSchema.shape) as Array<keyof Options>;
 
@@ -69,13 +95,16 @@ export function parseOptions(env: Record<string, string | undefined>): Options {
   if (result.success) return result.data;
   const issues: Issue[] = result.error.issues.map((i) => {
     const name = String(i.path[0] ?? "");
-    // Never echo a value back: a mistyped secret must not reach the log.
-    return {
-      path: name,
-      message: i.message.startsWith("Invalid input") ? `is missing or invalid` : i.message,
-    };
+    // A rule across variables (a refine) explains itself; a single bad variable gets how to set it.
+    const across = i.code === "custom";
+    const message = across
+      ? i.message.startsWith(name)
+        ? i.message
+        : `${name}: ${i.message}`
+      : issueText(name, i.message, name in picked);
+    return { path: name, message };
   });
-  const lines = issues.map((i) => `  ${i.path}: ${i.message}`).join("\n");
+  const lines = issues.map((i) => `  ${i.message}`).join("\n");
   throw new DispatchError("bad_environment", `the dispatcher's environment is invalid:\n${lines}`, {
     issues,
   });

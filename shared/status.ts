@@ -1,6 +1,6 @@
 // Status events (SPEC §7) on topic `launch-status`: built from a launch record, published
-// as JSON with the state, queue and launch id also as message attributes (so a
-// subscriber can filter without decoding).
+// as JSON with launch_id, queue, state and attempt also as message attributes (so a
+// subscriber can filter without decoding), ordered by launch id.
 import type { PubSub } from "@google-cloud/pubsub";
 import { DispatchError } from "./errors.js";
 import type { LaunchRecord, RecordState } from "./schemas/launch_record.js";
@@ -36,21 +36,43 @@ export function statusEvent(
 
 export type Publish = (event: StatusEventOut) => Promise<void>;
 
-/** Publishes to the status topic; a failure is `pubsub_unavailable` (retryable). */
+/**
+ * The Pub/Sub attributes of an event (SPEC §7), so a subscription filter such as
+ * `attributes.state = "failed"` selects without decoding: launch_id, queue, state, attempt.
+ */
+export function eventAttributes(event: StatusEventOut): Record<string, string> {
+  const attributes: Record<string, string> = {
+    launch_id: event.launch_id,
+    state: event.state,
+    attempt: String(event.attempt),
+  };
+  if (event.queue) attributes.queue = event.queue;
+  return attributes;
+}
+
+/**
+ * Publishes to the status topic with ordering key `launch_id`, so an ordered subscription
+ * sees one launch's events in order; a failure is `pubsub_unavailable` (retryable), and
+ * the key is resumed so the next publish of that launch is not refused.
+ */
 export function pubsubPublisher(pubsub: PubSub, topicName: string): Publish {
-  const topic = pubsub.topic(topicName, { batching: { maxMessages: 100, maxMilliseconds: 5 } });
+  const topic = pubsub.topic(topicName, {
+    batching: { maxMessages: 100, maxMilliseconds: 5 },
+    messageOrdering: true,
+  });
   return async (event) => {
-    const attributes: Record<string, string> = { state: event.state, launch_id: event.launch_id };
-    if (event.queue) attributes.queue = event.queue;
     try {
-      await topic.publishMessage({ json: event, attributes });
+      await topic.publishMessage({
+        json: event,
+        attributes: eventAttributes(event),
+        orderingKey: event.launch_id,
+      });
     } catch (err) {
+      topic.resumePublishing(event.launch_id);
       throw new DispatchError(
         "pubsub_unavailable",
         `publishing a status event to ${topicName} failed: ${(err as Error).message}`,
-        {
-          cause: err,
-        },
+        { cause: err },
       );
     }
   };

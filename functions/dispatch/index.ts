@@ -4,9 +4,10 @@
 import { type CloudEvent, cloudEvent } from "@google-cloud/functions-framework";
 import { makeClients } from "../../shared/clients.js";
 import { decodeDelivery } from "../../shared/dispatch/delivery.js";
+import type { DispatchDeps } from "../../shared/dispatch/deps.js";
 import { dispatchDeps } from "../../shared/dispatch/deps.js";
-import { type DispatchDeps, handleDelivery } from "../../shared/dispatch/dispatch.js";
-import { DispatchError } from "../../shared/errors.js";
+import { handleDelivery } from "../../shared/dispatch/handle_delivery.js";
+import { DispatchError, isRetryable } from "../../shared/errors.js";
 import { parseOptions } from "../../shared/options.js";
 
 // Parsed once per instance; a bad variable fails start-up here, loudly, not per message.
@@ -20,7 +21,7 @@ cloudEvent("dispatch", async (event: CloudEvent<unknown>) => {
   try {
     await handleDelivery(delivery, d);
   } catch (err) {
-    const retryable = !(err instanceof DispatchError) || err.retryable;
+    const retryable = isRetryable(err);
     d.log.warning(`delivery failed; ${retryable ? "Pub/Sub will redeliver" : "acknowledged"}`, {
       message_id: delivery.messageId,
       delivery_attempt: delivery.deliveryAttempt,

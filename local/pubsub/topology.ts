@@ -74,6 +74,10 @@ export async function createTopology(
       ackDeadlineSeconds,
     }),
   );
+  // Not ordered, although events carry the ordering key launch_id (SPEC §7): with
+  // enableMessageOrdering, Google's emulator held events back from the stack's pull reader
+  // (the demo saw submitted -> finished, without starting and running). Subscribers
+  // in production may order; locally, events carry `time` and `previous_state`.
   await ignoreExisting(client.topic(TOPICS.status).createSubscription(SUBSCRIPTIONS.statusLocal));
   await ignoreExisting(
     client.topic(TOPICS.deadLetter).createSubscription(SUBSCRIPTIONS.deadLetterLocal),

@@ -15,6 +15,7 @@ export interface NewRecord {
   priority?: number;
   lease?: LaunchRecord["lease"];
   message?: LaunchRecord["message"];
+  messageId?: string | null;
   error?: RecordError | null;
   now: Date;
 }
@@ -39,6 +40,7 @@ export function freshRecord(r: NewRecord): LaunchRecord {
     error: r.error ?? null,
     warnings: [],
     lease: r.lease ?? null,
+    message_id: r.messageId ?? null,
     message: r.message ?? null,
     outbox: null,
     previous_jobs: [],

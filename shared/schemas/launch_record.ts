@@ -51,6 +51,11 @@ export const LaunchRecordSchema = z.object({
   warnings: z.array(z.string()),
   /** Who is dispatching this launch right now, and until when; null when nobody is. */
   lease: z.object({ holder: z.string(), expires_at: z.string() }).nullable(),
+  /**
+   * The Pub/Sub message id of the delivery that claimed the launch last: a redelivery of
+   * the message that got a launch rejected is a duplicate, a new message tries it again.
+   */
+  message_id: z.string().nullable().default(null),
   /** The launch message as received (it holds no dispatcher secret), kept for the backlog and retries. */
   message: z.record(z.string(), z.unknown()).nullable(),
   /**

@@ -23,6 +23,8 @@ export interface ActiveEntry {
   attempt: number;
   /** When the launch was first received (backlog order). */
   created_at: string;
+  /** The record's `updated_at` when the marker was written (a claim writes it just before the record). */
+  updated_at: string;
 }
 
 export interface ActiveIndex {
@@ -48,6 +50,7 @@ export function activeIndex(bucket: Bucket): ActiveIndex {
         priority: String(record.priority),
         attempt: String(record.attempt),
         created_at: record.created_at,
+        updated_at: record.updated_at,
       };
       if (record.job_name) metadata.job_name = record.job_name;
       // The current attempt's launch-id label, to find its job in a label-filtered list.
@@ -99,6 +102,7 @@ export function activeIndex(bucket: Bucket): ActiveIndex {
           priority: Number(m.priority ?? 2),
           attempt: Number(m.attempt ?? 1),
           created_at: m.created_at ?? "",
+          updated_at: m.updated_at ?? "",
         });
       }
       return out;

@@ -1,8 +1,8 @@
 // Cloud Storage failures → our error kinds (a table, like the Vertex one).
-import { DispatchError, type ErrorKind } from "../errors.js";
+import { DispatchError, type ThrowableKind } from "../errors.js";
 
 /** HTTP status → kind for calls on the dispatcher's own buckets (state, config). */
-export function storageKind(status: number | undefined): ErrorKind {
+export function storageKind(status: number | undefined): ThrowableKind {
   if (status === undefined) return "storage_unavailable"; // connection reset, DNS, timeout
   if (status === 408 || status === 429 || status >= 500) return "storage_unavailable";
   return "storage_rejected";

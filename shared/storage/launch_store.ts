@@ -6,6 +6,7 @@
 // both believe they own a launch.
 import { randomUUID } from "node:crypto";
 import type { Bucket, File } from "@google-cloud/storage";
+import { recordPath } from "../launch/record.js";
 import { type LaunchRecord, LaunchRecordSchema } from "../schemas/launch_record.js";
 import { httpStatus, storageError } from "./errors.js";
 import { readCurrent } from "./read_current.js";
@@ -13,12 +14,6 @@ import { readCurrent } from "./read_current.js";
 export interface StoredRecord {
   record: LaunchRecord;
   generation: string;
-}
-
-export function recordPath(record: Pick<LaunchRecord, "queue" | "run_id" | "launch_id">): string {
-  if (record.queue !== null && record.run_id !== null)
-    return `launches/${record.queue}/${record.run_id}.json`;
-  return `rejected/${record.launch_id}.json`;
 }
 
 export interface LaunchStore {

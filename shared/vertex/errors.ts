@@ -2,7 +2,7 @@
 //
 // "Ambiguous" codes are those after which a CreateCustomJob may still have created the
 // job: the caller MUST look the job up by its launch-id label before creating again.
-import { DispatchError, type ErrorKind } from "../errors.js";
+import { DispatchError, type ThrowableKind } from "../errors.js";
 
 export const GRPC_CODES = {
   0: "OK",
@@ -25,7 +25,7 @@ export const GRPC_CODES = {
 } as const;
 
 /** What each gRPC status means for a launch: its error kind, and whether a create may have happened anyway. */
-export const VERTEX_STATUS_TABLE: Record<number, { kind: ErrorKind; ambiguous: boolean }> = {
+export const VERTEX_STATUS_TABLE: Record<number, { kind: ThrowableKind; ambiguous: boolean }> = {
   1: { kind: "vertex_unavailable", ambiguous: true },
   2: { kind: "vertex_unavailable", ambiguous: true },
   3: { kind: "vertex_rejected", ambiguous: false },

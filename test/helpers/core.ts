@@ -8,11 +8,12 @@ import { PubSub } from "@google-cloud/pubsub";
 import { type GcsEmulator, startGcsEmulator } from "../../local/gcs/index.js";
 import { startVertexEmulator, type VertexEmulator } from "../../local/vertex/index.js";
 import { jobServiceClients, storageClient } from "../../shared/clients.js";
+import type { Outcome } from "../../shared/dispatch/deps.js";
 import { dispatchDeps } from "../../shared/dispatch/deps.js";
-import { handleDelivery, type Outcome } from "../../shared/dispatch/dispatch.js";
+import { handleDelivery } from "../../shared/dispatch/handle_delivery.js";
 import { silentLogger } from "../../shared/log.js";
 import { parseOptions } from "../../shared/options.js";
-import type { PollDeps } from "../../shared/poll/poll.js";
+import { type PollDeps, runTick, type TickSummary } from "../../shared/poll/poll.js";
 import type { StatusEvent } from "../../shared/schemas/status_event.js";
 import { launchStore } from "../../shared/storage/launch_store.js";
 import { queueYaml } from "./launches.js";
@@ -30,6 +31,12 @@ export interface Core {
   skew(seconds: number): void;
   writeQueue(name: string, yaml: string): void;
   launch(body: Record<string, unknown>, messageId?: string): Promise<Outcome>;
+  /** One delivery of `body` as message `messageId`, through `deps` (default: the core's). */
+  deliver(body: Record<string, unknown>, messageId: string, deps?: PollDeps): Promise<Outcome>;
+  /** One poll tick with the core's clock `seconds` ahead (then back), through `deps`. */
+  tick(seconds?: number, deps?: PollDeps): Promise<TickSummary>;
+  /** Runs `work` with the core's clock `seconds` ahead, then puts it back. */
+  later<T>(seconds: number, work: () => Promise<T>): Promise<T>;
   record(
     queue: string,
     runId: string,
@@ -72,22 +79,22 @@ export async function startCore(options: { pageSize?: number } = {}): Promise<Co
   });
   const events: StatusEvent[] = [];
   let skewMs = 0;
+  // One clock for the core and its caches: skew() moves both, so no test sleeps out a TTL.
+  const now = () => new Date(Date.now() + skewMs);
   const deps: PollDeps = {
-    ...dispatchDeps(parsed, {
-      storage,
-      jobService: vertexClients.clientFor,
-      pubsub,
-      close: async () => {},
-    }),
+    ...dispatchDeps(
+      parsed,
+      { storage, jobService: vertexClients.clientFor, pubsub, close: async () => {} },
+      now,
+    ),
     publish: async (event) => {
       events.push(event);
     },
     log: silentLogger,
-    now: () => new Date(Date.now() + skewMs),
     pageSize: options.pageSize ?? 1000,
   };
   const store = launchStore(storage.bucket("state"));
-  return {
+  const core: Core = {
     gcs,
     vertex,
     deps,
@@ -99,11 +106,27 @@ export async function startCore(options: { pageSize?: number } = {}): Promise<Co
       writeFileSync(join(queueDir, `${name}.yaml`), yaml);
     },
     launch(body, messageId = `m-${++messages}`) {
-      const data = Buffer.from(JSON.stringify(body)).toString("base64");
-      return handleDelivery(
-        { body: Buffer.from(data, "base64"), attributes: {}, messageId, deliveryAttempt: 1 },
-        deps,
-      );
+      return core.deliver(body, messageId);
+    },
+    deliver(body, messageId, through = deps) {
+      const delivery = {
+        body: Buffer.from(JSON.stringify(body)),
+        attributes: {},
+        messageId,
+        deliveryAttempt: 1,
+      };
+      return handleDelivery(delivery, through);
+    },
+    tick(seconds = 0, through = deps) {
+      return core.later(seconds, () => runTick(through));
+    },
+    async later(seconds, work) {
+      skewMs += seconds * 1000;
+      try {
+        return await work();
+      } finally {
+        skewMs -= seconds * 1000;
+      }
     },
     async record(queue, runId) {
       return (await store.read(`launches/${queue}/${runId}.json`))?.record;
@@ -116,6 +139,7 @@ export async function startCore(options: { pageSize?: number } = {}): Promise<Co
       rmSync(queueDir, { recursive: true, force: true });
     },
   };
+  return core;
 }
 
 /** The seed's default queue staging in the core's regional bucket, with extra top-level YAML. */

@@ -5,8 +5,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pubsubMissing } from "../../local/pubsub/index.js";
 import { type Stack, type StackOptions, startStack } from "../../local/stack/stack.js";
+import { type Clients, makeClients } from "../../shared/clients.js";
+import { dispatchDeps } from "../../shared/dispatch/deps.js";
+import { silentLogger } from "../../shared/log.js";
+import { parseOptions } from "../../shared/options.js";
+import { type PollDeps, runTick, type TickSummary } from "../../shared/poll/poll.js";
 import type { LaunchRecord } from "../../shared/schemas/launch_record.js";
 import { launchStore } from "../../shared/storage/launch_store.js";
+import { eventually } from "./eventually.js";
 
 export const TEST_SECRET = "wandb-secret-key-9f8e7d6c5b4a";
 
@@ -15,7 +21,12 @@ export interface TestStack extends Stack {
   functionLines: string[];
   writeQueue(name: string, yaml: string): void;
   readRecord(queue: string, runId: string): ReturnType<ReturnType<typeof launchStore>["read"]>;
-  /** Waits until the launch record is in `state` (events are published just before records are written). */
+  /**
+   * One poll tick in this process, with the functions' environment (the poll function's
+   * core, as Cloud Scheduler would tick it; the test stack runs no poll function).
+   */
+  tick(): Promise<TickSummary>;
+  /** Waits until the launch record is in `state`. */
   waitForRecord(
     queue: string,
     runId: string,
@@ -56,6 +67,7 @@ export async function startTestStack(extra: Partial<StackOptions> = {}): Promise
   });
   const store = launchStore(stack.storage.bucket(stack.env.STATE_BUCKET ?? "local-state"));
   const close = stack.close;
+  let poll: Promise<{ deps: PollDeps; clients: Clients }> | undefined;
   return Object.assign(stack, {
     queueDir,
     functionLines,
@@ -66,19 +78,24 @@ export async function startTestStack(extra: Partial<StackOptions> = {}): Promise
       return store.read(`launches/${queue}/${runId}.json`);
     },
     async waitForRecord(queue: string, runId: string, state: string, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      let last: string | undefined;
-      while (Date.now() < deadline) {
-        const stored = await store.read(`launches/${queue}/${runId}.json`);
-        last = stored?.record.state;
-        if (stored && last === state) return stored.record;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(
-        `launch record ${queue}/${runId} is ${last ?? "missing"}, not ${state}, after ${timeoutMs} ms`,
-      );
+      const stored = await eventually(() => store.read(`launches/${queue}/${runId}.json`), {
+        timeout: timeoutMs,
+        what: `launch record ${queue}/${runId} in state ${state}`,
+        until: (s) => s?.record.state === state,
+      });
+      return stored.record;
+    },
+    async tick() {
+      poll ??= (async () => {
+        const options = parseOptions(stack.env);
+        const clients = await makeClients(options);
+        const deps = { ...dispatchDeps(options, clients), log: silentLogger, pageSize: 1000 };
+        return { deps, clients };
+      })();
+      return runTick((await poll).deps);
     },
     async close() {
+      if (poll) await (await poll).clients.close();
       await close();
       rmSync(queueDir, { recursive: true, force: true });
     },

@@ -19,7 +19,8 @@ describe("dispatch function", { skip: missing ?? false }, () => {
   let stack: TestStack;
   const jobsOf = (runId: string) =>
     stack.vertex.control.jobs().filter((j) => j.labels["wandb-run-id"] === runId);
-  const eventOf = (runId: string, state: string, timeoutMs = 20_000) =>
+  // Generous: the first launch after start-up takes ~17 s on a loaded 2-core machine (cold function).
+  const eventOf = (runId: string, state: string, timeoutMs = 60_000) =>
     stack.waitForEvent((e) => e.run_id === runId && e.state === state, timeoutMs);
 
   before(async () => {

@@ -30,12 +30,9 @@ describe("function start-up", () => {
       assert.match(output, /the dispatcher's environment is invalid/);
       assert.match(
         output,
-        /STATE_BUCKET: expected a bucket name such as my-state-bucket \(no gs:\/\/\)/,
+        /STATE_BUCKET is invalid \(expected a bucket name such as my-state-bucket \(no gs:\/\/\)\): set it to the name of the state bucket/,
       );
-      assert.match(
-        output,
-        /LEASE_SECONDS: LEASE_SECONDS must be greater than CREATE_DEADLINE_SECONDS/,
-      );
+      assert.match(output, /LEASE_SECONDS must be greater than CREATE_DEADLINE_SECONDS/);
     });
   }
 });

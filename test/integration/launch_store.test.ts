@@ -5,34 +5,21 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Storage } from "@google-cloud/storage";
 import { type GcsEmulator, startGcsEmulator } from "../../local/gcs/index.js";
+import { freshRecord } from "../../shared/launch/record.js";
 import type { LaunchRecord } from "../../shared/schemas/launch_record.js";
 import { type LaunchStore, launchStore } from "../../shared/storage/launch_store.js";
 
 function record(runId: string, state: LaunchRecord["state"] = "dispatching"): LaunchRecord {
-  const now = new Date().toISOString();
-  return {
-    version: 1,
-    launch_id: `id-${runId}`,
-    idempotency_key: `k-${runId}`,
+  return freshRecord({
+    launchId: `id-${runId}`,
+    idempotencyKey: `k-${runId}`,
     queue: "q",
     entity: "e",
     project: "p",
-    run_id: runId,
+    runId,
     state,
-    priority: 2,
-    attempt: 1,
-    job_name: null,
-    vertex_state: null,
-    console_url: null,
-    error: null,
-    warnings: [],
-    lease: null,
-    message: null,
-    previous_jobs: [],
-    outbox: null,
-    created_at: now,
-    updated_at: now,
-  };
+    now: new Date(),
+  });
 }
 
 describe("launch store", () => {

@@ -1,7 +1,7 @@
 // The poll core against the GCS and Vertex emulators, through the official SDKs.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { handleDelivery } from "../../shared/dispatch/dispatch.js";
+import { handleDelivery } from "../../shared/dispatch/handle_delivery.js";
 import { runTick } from "../../shared/poll/poll.js";
 import { StatusEventSchema } from "../../shared/schemas/status_event.js";
 import { type Core, coreMessage, coreQueue, startCore } from "../helpers/core.js";

@@ -3,7 +3,7 @@
 // that must wait for a queue config that could not be read.
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { handleDelivery } from "../../shared/dispatch/dispatch.js";
+import { handleDelivery } from "../../shared/dispatch/handle_delivery.js";
 import { DispatchError } from "../../shared/errors.js";
 import { runTick } from "../../shared/poll/poll.js";
 import type { StatusEvent } from "../../shared/schemas/status_event.js";
@@ -85,7 +85,7 @@ describe("poll recovery", () => {
       "one",
       coreQueue("max_jobs: 1\nmax_retries: 1").replace("gs://staging", "gs://staging-us"),
     );
-    await new Promise((r) => setTimeout(r, 1100));
+    core.skew(2); // past the queue config cache's TTL (1 s): the core's clock, not a sleep
     const job = String((await core.record("one", "slot1"))?.job_name);
     core.vertex.control.setOutcome({ job, outcome: "preempt", immediate: true });
     await runTick(core.deps);

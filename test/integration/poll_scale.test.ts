@@ -2,8 +2,8 @@
 // calls (SPEC §12: ≤ 1 + ceil(active / page size)) and reports nothing that did not change.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { freshRecord } from "../../shared/launch/record.js";
 import { runTick } from "../../shared/poll/poll.js";
-import type { LaunchRecord } from "../../shared/schemas/launch_record.js";
 import { type Core, startCore } from "../helpers/core.js";
 
 const ACTIVE = 5000;
@@ -47,28 +47,19 @@ describe(`poll at ${ACTIVE} active launches`, () => {
             10_000,
           );
           jobNames[i] = job.name;
-          const record: LaunchRecord = {
-            version: 1,
-            launch_id: launchId,
-            idempotency_key: runId,
-            queue: "scale",
-            entity: "e",
-            project: "p",
-            run_id: runId,
-            state: "starting",
-            priority: 2,
-            attempt: 1,
+          const record = {
+            ...freshRecord({
+              launchId,
+              idempotencyKey: runId,
+              queue: "scale",
+              entity: "e",
+              project: "p",
+              runId,
+              state: "starting",
+              now: new Date(),
+            }),
             job_name: job.name,
             vertex_state: "JOB_STATE_QUEUED",
-            console_url: null,
-            error: null,
-            warnings: [],
-            lease: null,
-            message: null,
-            outbox: null,
-            previous_jobs: [],
-            created_at: new Date().toISOString(),
-            updated_at: new Date().toISOString(),
           };
           await core.deps.active.put(record);
         }),

@@ -1,10 +1,12 @@
 // `vertex-dispatch emulators` as a user runs it: all three emulators on the endpoints
 // from the environment, the exports printed, everything (java included) gone after SIGINT.
+
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../../local/pubsub/index.js";
+import { eventually } from "../helpers/eventually.js";
 import { pubsubSkipReason } from "../helpers/pubsub.js";
 
 const BIN = fileURLToPath(new URL("../../bin/vertex-dispatch.mjs", import.meta.url));
@@ -35,10 +37,12 @@ async function run(env: Record<string, string>, until: RegExp) {
   const exited = new Promise<number | null>((resolve) =>
     child.once("exit", (code) => resolve(code)),
   );
-  const deadline = Date.now() + 90_000;
-  while (!until.test(stdout) && Date.now() < deadline && child.exitCode === null) {
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await eventually(() => until.test(stdout) || child.exitCode !== null, {
+    timeout: 90_000,
+    what: `output matching ${until} (or an exit)`,
+    seen: () => ({ stdout: stdout.slice(-500), stderr: stderr.slice(-500) }),
+    every: 100,
+  }).catch(() => {}); // the caller asserts on the output, which says more than a timeout
   return { child, exited, out: () => stdout, err: () => stderr };
 }
 

@@ -20,6 +20,8 @@ import {
   startPubsubEmulator,
   TOPICS,
 } from "../../local/pubsub/index.js";
+import { pubsubPublisher } from "../../shared/status.js";
+import { eventually } from "../helpers/eventually.js";
 import { pubsubSkipReason, skipWithoutPubsub, startTestPubsub } from "../helpers/pubsub.js";
 
 const PROJECT = "local-project";
@@ -83,14 +85,9 @@ functions.cloudEvent("pubsubHarnessProbe", (event: unknown) => {
   if (received.data.message.attributes.fail === "1") throw new Error("the function failed");
 });
 
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** Waits until `probe` returns something (the shared `eventually`, with this file's default timeout). */
+function until<T>(what: string, probe: () => T | undefined, timeoutMs = 20_000) {
+  return eventually(probe, { timeout: timeoutMs, what });
 }
 
 function emulatorJavaPids(port: number): number[] {
@@ -241,6 +238,43 @@ describe("Pub/Sub harness", () => {
     assert.deepEqual(JSON.parse(pulled[0]?.data.toString() ?? ""), event);
     assert.deepEqual(pulled[0]?.attributes, { state: "running" });
     assert.deepEqual(await pullMessages(client, SUBSCRIPTIONS.statusLocal, { timeoutMs: 300 }), []);
+  });
+
+  it("status events carry launch_id, queue, state and attempt as attributes", async (t) => {
+    if (skipWithoutPubsub(t)) return;
+    const publish = pubsubPublisher(client, TOPICS.status);
+    const states = ["submitted", "starting", "running", "finished"] as const;
+    for (const [i, state] of states.entries()) {
+      await publish({
+        launch_id: "ordered-1",
+        queue: "q",
+        entity: "e",
+        project: "p",
+        run_id: "r",
+        state,
+        previous_state: i === 0 ? null : (states[i - 1] ?? null),
+        vertex_state: null,
+        job_name: null,
+        console_url: null,
+        error: null,
+        warnings: [],
+        attempt: 2,
+        time: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+      });
+    }
+    const pulled = await pullMessages(client, SUBSCRIPTIONS.statusLocal, {
+      min: 4,
+      timeoutMs: 10_000,
+    });
+    const byState = (a: Record<string, string>, b: Record<string, string>) =>
+      String(a.state).localeCompare(String(b.state));
+    assert.deepEqual(
+      pulled.map((m) => m.attributes).sort(byState),
+      states
+        .map((state) => ({ launch_id: "ordered-1", queue: "q", state, attempt: "2" }))
+        .sort(byState),
+      `attributes of the ${pulled.length} pulled events`,
+    );
   });
 });
 

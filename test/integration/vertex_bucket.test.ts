@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { type GcsEmulator, startGcsEmulator } from "../../local/gcs/index.js";
 import { startVertexEmulator, type VertexEmulator } from "../../local/vertex/index.js";
-import { grpcClient, type JobServiceClient, PARENT, validJob } from "./vertex_helpers.js";
+import { grpcClient, type JobServiceClient, PARENT, validJob } from "../helpers/vertex.js";
 
 let gcs: GcsEmulator;
 let emulator: VertexEmulator;

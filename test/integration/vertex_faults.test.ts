@@ -10,7 +10,7 @@ import {
   rest,
   restError,
   validJob,
-} from "./vertex_helpers.js";
+} from "../helpers/vertex.js";
 
 let emulator: VertexEmulator;
 let client: JobServiceClient;

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { startVertexEmulator, type VertexEmulator } from "../../local/vertex/index.js";
 import { type Gcloud, gcloudMissing, makeGcloud } from "../helpers/gcloud.js";
-import { PARENT, rest, validJob } from "./vertex_helpers.js";
+import { PARENT, rest, validJob } from "../helpers/vertex.js";
 
 const missing = gcloudMissing();
 let emulator: VertexEmulator;

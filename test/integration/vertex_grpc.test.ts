@@ -11,7 +11,7 @@ import {
   PROJECT,
   REGION,
   validJob,
-} from "./vertex_helpers.js";
+} from "../helpers/vertex.js";
 
 let emulator: VertexEmulator;
 let client: JobServiceClient;

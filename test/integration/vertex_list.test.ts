@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { startVertexEmulator, type VertexEmulator } from "../../local/vertex/index.js";
-import { PARENT, rest, restError, validJob } from "./vertex_helpers.js";
+import { PARENT, rest, restError, validJob } from "../helpers/vertex.js";
 
 let emulator: VertexEmulator;
 const names: Record<string, string> = {};

@@ -11,7 +11,7 @@ import {
   restClient,
   restError,
   validJob,
-} from "./vertex_helpers.js";
+} from "../helpers/vertex.js";
 
 let emulator: VertexEmulator;
 let client: JobServiceClient;

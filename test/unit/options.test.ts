@@ -75,6 +75,19 @@ describe("parseOptions", () => {
     });
   }
 
+  it("says a missing variable is not set and how to set it", () => {
+    const err = badEnv({ ...base, GOOGLE_CLOUD_PROJECT: "" });
+    assert.match(
+      err.message,
+      /GOOGLE_CLOUD_PROJECT is not set: set it to the GCP project ID, e\.g\. my-project/,
+    );
+    const bad = badEnv({ ...base, VERTEX_REGION: "central" });
+    assert.match(
+      bad.message,
+      /VERTEX_REGION is invalid \(expected a region such as us-central1\): set it to/,
+    );
+  });
+
   it("never echoes a value back in its errors", () => {
     const err = badEnv({ ...base, WANDB_BASE_URL: "not a url sekrit-value-123" });
     assert.doesNotMatch(err.message, /sekrit-value-123/);
