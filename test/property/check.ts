@@ -4,7 +4,8 @@
 // CreateCustomJob as Vertex does, accepted the rendered request), a rejection names a path,
 // and the canary secret is in no event, log line or error.
 import assert from "node:assert/strict";
-import { handleDelivery, type Outcome } from "../../shared/dispatch/dispatch.js";
+import type { Outcome } from "../../shared/dispatch/deps.js";
+import { handleDelivery } from "../../shared/dispatch/handle_delivery.js";
 import { createLogger } from "../../shared/log.js";
 import type { Core } from "../helpers/core.js";
 import { CANARY } from "./arbitraries.js";
