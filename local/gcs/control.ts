@@ -1,6 +1,7 @@
 // The emulator's test controls: injected faults, the deny list (403 per bucket) and the
 // request log. Used in-process through the handle and over HTTP under /emulator/v1.
 import { randomUUID } from "node:crypto";
+import { type WriteRateReport, WriteRates } from "./write_rate.js";
 
 /** Operations are the JSON API method ids, plus `uploads.resumable` for a resumable session's PUTs. */
 export const OPERATIONS = [
@@ -75,6 +76,7 @@ export class Control {
   private principal = DEFAULT_PRINCIPAL;
   private log: RequestRecord[] = [];
   private countsByOperation: Record<string, number> = {};
+  private readonly rates = new WriteRates();
 
   constructor(private readonly resetData: () => void) {}
 
@@ -149,9 +151,20 @@ export class Control {
     return { ...this.countsByOperation };
   }
 
+  /** Counts one object write that took effect (called by the store). */
+  countWrite(bucket: string, name: string): void {
+    this.rates.count(bucket, name);
+  }
+
+  /** Writes per object per second since the last reset: the peak and the busiest objects. */
+  writeRates(top?: number): WriteRateReport {
+    return this.rates.report(top);
+  }
+
   clearRequests(): void {
     this.log = [];
     this.countsByOperation = {};
+    this.rates.clear();
   }
 
   /** Forgets faults, the deny list, the request log, and every bucket and object. */

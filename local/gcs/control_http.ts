@@ -9,7 +9,8 @@
 //   POST   /emulator/v1/deny     {"bucket": "b"}                          adds one
 //   DELETE /emulator/v1/deny/B                 removes one
 //   GET    /emulator/v1/requests[?operation=objects.get]   {"requests": [...], "counts": {...}}
-//   DELETE /emulator/v1/requests               clears the log and counts
+//   DELETE /emulator/v1/requests               clears the log, counts and write rates
+//   GET    /emulator/v1/write-rates[?top=10]    writes per object per second (WriteRateReport)
 //   POST   /emulator/v1/reset                  faults, deny list, log and all data
 import type { Control, FaultSpec } from "./control.js";
 
@@ -72,6 +73,10 @@ export function handleControl(
         control.clearRequests();
         return ok({});
       }
+    }
+    if (resource === "write-rates" && method === "GET" && !id) {
+      const top = url.searchParams.get("top");
+      return ok(control.writeRates(top === null ? undefined : Number(top)));
     }
     if (resource === "reset" && method === "POST" && !id) {
       control.reset();

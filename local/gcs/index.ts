@@ -10,6 +10,7 @@ import { GcsStore } from "./store.js";
 export type { DenyList, Fault, FaultSpec, Operation, RequestRecord } from "./control.js";
 export { OPERATIONS } from "./control.js";
 export type { LocationType } from "./location.js";
+export type { ObjectWriteRate, WriteRateReport } from "./write_rate.js";
 
 export interface GcsEmulatorOptions {
   /** Interface to listen on; default 127.0.0.1. */
@@ -33,8 +34,9 @@ export const DEFAULT_GCS_PORT = 9023;
 
 export async function startGcsEmulator(options: GcsEmulatorOptions = {}): Promise<GcsEmulator> {
   const host = options.host ?? "127.0.0.1";
-  const store = new GcsStore();
   let server: GcsServer | undefined;
+  // The store reports each write to the control's write-rate counter (created just below).
+  const store = new GcsStore((bucket, name) => control.countWrite(bucket, name));
   const control = new Control(() => {
     store.reset();
     server?.resetUploads();

@@ -103,6 +103,9 @@ export class GcsStore {
   private readonly buckets = new Map<string, StoredBucket>();
   private lastGeneration = 0;
 
+  /** `onWrite` hears of every object write that took effect (the write-rate counter). */
+  constructor(private readonly onWrite: (bucket: string, name: string) => void = () => {}) {}
+
   reset(): void {
     this.buckets.clear();
   }
@@ -240,6 +243,7 @@ export class GcsStore {
     const metadata = write.resource.metadata;
     if (isRecord(metadata)) object.metadata = mergeMap(undefined, metadata);
     bucket.objects.set(name, object);
+    this.onWrite(bucketName, name);
     return object;
   }
 
@@ -311,6 +315,7 @@ export class GcsStore {
     }
     checkObject(object, pre, "write");
     bucket.objects.delete(name);
+    this.onWrite(bucketName, name);
   }
 
   /** PATCH merges (metadata keys set to null are removed); PUT replaces the writable fields. */
@@ -337,6 +342,7 @@ export class GcsStore {
       else if (isRecord(body.metadata)) object.metadata = mergeMap(object.metadata, body.metadata);
     }
     object.metageneration++;
+    this.onWrite(bucketName, name);
     object.updated = new Date().toISOString();
     return object;
   }
