@@ -16,7 +16,7 @@ export interface Logger {
 }
 
 const RANK: Record<Severity, number> = { DEBUG: 0, INFO: 1, WARNING: 2, ERROR: 3 };
-const REDACTED = "<redacted>";
+export const REDACTED = "<redacted>";
 
 export interface LoggerOptions {
   level?: "debug" | "info" | "warning" | "error";

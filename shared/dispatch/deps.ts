@@ -7,6 +7,7 @@ import { createLogger, type Logger } from "../log.js";
 import type { Options } from "../options.js";
 import { type BucketInfoReader, cachedBucketInfo, storageBucketInfo } from "../preflight.js";
 import { bucketQueueSource, directoryQueueSource, type QueueSource } from "../queue_source.js";
+import { maskable } from "../redact.js";
 import type { RecordState } from "../schemas/launch_record.js";
 import { bucketSlots, type Slots } from "../slots.js";
 import { type Publish, pubsubPublisher } from "../status.js";
@@ -35,6 +36,8 @@ export interface DispatchDeps {
   bucketInfo: BucketInfoReader;
   publish: Publish;
   log: Logger;
+  /** Secret values never stored in a record nor published (the W&B API key). */
+  secrets: string[];
   now: () => Date;
   /** Names this instance in leases (newLease adds a random suffix per claim). */
   instanceId: string;
@@ -74,6 +77,7 @@ export function dispatchDeps(
     ),
     publish: pubsubPublisher(clients.pubsub, options.STATUS_TOPIC),
     log: createLogger({ level: options.LOG_LEVEL, secrets: [options.WANDB_API_KEY] }),
+    secrets: maskable([options.WANDB_API_KEY]),
     now,
     instanceId: `${hostname()}-${process.pid}`,
   };

@@ -4,6 +4,7 @@
 // else in the product writes a launch record.
 import { DispatchError, isRetryable } from "../errors.js";
 import type { Logger } from "../log.js";
+import { redactDeep } from "../redact.js";
 import type { LaunchRecord, RecordState } from "../schemas/launch_record.js";
 import type { Slots } from "../slots.js";
 import { type Publish, statusEvent } from "../status.js";
@@ -31,6 +32,8 @@ export interface CommitDeps {
   publish: Publish;
   log: Logger;
   now: () => Date;
+  /** Secret values masked in every record written and so in every event (shared/redact.ts). */
+  secrets?: readonly string[];
 }
 
 export interface How {
@@ -58,12 +61,16 @@ export async function commit(
   const now = deps.now();
   const before = stored?.record.state ?? null;
   const previous = how.previousState === undefined ? before : how.previousState;
-  const record: LaunchRecord = row.event
-    ? {
-        ...next,
-        outbox: { event: statusEvent(how.reports ?? next, previous, now), until: untilFrom(now) },
-      }
-    : next;
+  // Invariant: no secret is stored or published; the event is built from the masked record.
+  const record: LaunchRecord = redactDeep(
+    row.event
+      ? {
+          ...next,
+          outbox: { event: statusEvent(how.reports ?? next, previous, now), until: untilFrom(now) },
+        }
+      : next,
+    deps.secrets ?? [],
+  );
   const writeAt = row.effects.indexOf("write");
   for (const effect of row.effects.slice(0, writeAt)) await runEffect(effect, record, deps);
   const written = stored

@@ -31,6 +31,7 @@ export function capturingDeps(core: Core, lines: string[]) {
   return {
     ...core.deps,
     options: { ...core.deps.options, WANDB_API_KEY: CANARY },
+    secrets: [CANARY],
     log: createLogger({ secrets: [CANARY], write: (line) => lines.push(line) }),
   };
 }
@@ -129,4 +130,12 @@ export async function deliverAndCheck(
 export function describe(body: Buffer): string {
   const text = body.toString("utf8");
   return text.length > 300 ? `${text.slice(0, 300)}... (${body.length} bytes)` : text;
+}
+
+/** Every launch record in the core's state bucket (launches/ and rejected/), as JSON text. */
+export async function allRecordsText(core: Core): Promise<string> {
+  const store = core.deps.store;
+  const paths = [...(await store.list("launches/")), ...(await store.list("rejected/"))];
+  const records = await Promise.all(paths.map(async (p) => (await store.read(p.path))?.record));
+  return JSON.stringify(records);
 }
