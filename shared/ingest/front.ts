@@ -8,9 +8,11 @@
 // on only when both passed. The framework's parsers then find the body consumed and skip
 // it; the function takes the bytes from `bodyOf(req)`.
 //
-// Invariant: a refused request's remaining body is never buffered: the answer is sent
-// with `Connection: close`, what is still in flight is discarded for a short grace, and
-// the socket is then closed.
+// Invariant: a refused request's remaining body is never buffered: the answer is sent,
+// what is still in flight is read and discarded for a short grace, and the socket is then
+// closed. The answer carries no `Connection: close`: with it Node's server destroys the
+// socket as soon as the answer is written, and a client still sending its body then gets
+// a reset (EPIPE) before it has read the answer, so W&B would see no status at all.
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { Logger } from "../log.js";
 import { type Answer, kindOf } from "./answers.js";
@@ -73,15 +75,14 @@ export function refuse(
     req.resume();
     setTimeout(() => req.socket.destroy(), DRAIN_GRACE_MS).unref();
   });
-  sendAnswer(res, answer, pending);
+  sendAnswer(res, answer);
 }
 
-export function sendAnswer(res: ServerResponse, answer: Answer, close = false): void {
+export function sendAnswer(res: ServerResponse, answer: Answer): void {
   res.statusCode = answer.status;
   res.setHeader("Content-Type", "application/json; charset=utf-8");
   res.setHeader("Cache-Control", "no-store");
   for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value);
-  if (close) res.setHeader("Connection", "close");
   res.end(`${JSON.stringify(answer.body)}\n`);
 }
 
