@@ -380,8 +380,12 @@ export const JOB_RULES: readonly Rule<JobCheck>[] = [
     source: "sdk_worker_spec",
     check: (c, out) => {
       if ((c.pools[0]?.pool.replica_count ?? 1) <= 1) return;
-      out.warnings.push(
-        "spec.worker_pool_specs[0].replica_count: the first pool is the chief; Vertex expects replica_count 1 there",
+      // An error, not a warning: Vertex refuses the job (INVALID_ARGUMENT), so a launch
+      // let through would be rejected by Vertex without a path the user can act on.
+      issue(
+        out,
+        "spec.worker_pool_specs[0].replica_count",
+        "the first pool is the chief and runs exactly one replica: set replica_count: 1 there and put the other replicas in a second pool (spec.worker_pool_specs[1])",
       );
     },
   },

@@ -48,9 +48,7 @@ group("queue configs (property)", () => {
   });
   after(async () => core?.close());
 
-  it("a chief pool with replica_count > 1 is refused by the resolver, naming the path", {
-    todo: "the resolver passes it and Vertex refuses it (vertex_rejected, no issue path); reported to the lead",
-  }, async () => {
+  it("a chief pool with replica_count > 1 is refused by the resolver, naming the path", async () => {
     core.writeQueue("chief", baseYamlWith("replica_count: 2"));
     const body = Buffer.from(JSON.stringify(coreMessage("chief", "chief1")));
     await deliverAndCheck(core, body, "replica_count: 2 in the chief pool", []);

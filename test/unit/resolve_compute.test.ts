@@ -350,13 +350,16 @@ describe("compute: valid combinations, and warnings where the data is uncertain"
     );
     assertWarning(resolveRaw(q, baseMessage()).warnings, /FLEX_START is documented for/);
   });
-  it("more than four pools warns; a chief with several replicas warns", () => {
-    const q = set(baseQueue(), `${P}.replica_count`, 2);
+  it("more than four pools warns", () => {
+    const q = baseQueue();
     const pools = (q.spec as { worker_pool_specs: Obj[] }).worker_pool_specs;
     for (let i = 0; i < 4; i++) pools.push(structuredClone(pools[0] as Obj));
     const r = resolveRaw(q, baseMessage());
     assertWarning(r.warnings, /5 worker pools; Vertex documents 4 positions/);
-    assertWarning(r.warnings, /the first pool is the chief/);
+  });
+  it("a chief with several replicas is an error at its replica_count (Vertex refuses it)", () => {
+    const err = caught(() => resolveRaw(set(baseQueue(), `${P}.replica_count`, 2), baseMessage()));
+    assertIssue(err, "spec.worker_pool_specs[0].replica_count", /the chief .* set replica_count: 1/);
   });
 });
 
