@@ -359,7 +359,11 @@ describe("compute: valid combinations, and warnings where the data is uncertain"
   });
   it("a chief with several replicas is an error at its replica_count (Vertex refuses it)", () => {
     const err = caught(() => resolveRaw(set(baseQueue(), `${P}.replica_count`, 2), baseMessage()));
-    assertIssue(err, "spec.worker_pool_specs[0].replica_count", /the chief .* set replica_count: 1/);
+    assertIssue(
+      err,
+      "spec.worker_pool_specs[0].replica_count",
+      /the chief .* set replica_count: 1/,
+    );
   });
 });
 
