@@ -2,11 +2,26 @@
 // it (shared/poll/poll.ts: priority, then age, then run id).
 import type { LaunchStore } from "../shared/storage/launch_store.js";
 
+/**
+ * The place, or null when the launch is not (or no longer) held. A `queued` event can be
+ * read while a poll tick is re-examining the backlog, so a miss is looked up again a few
+ * times (about 2 s in all) before it is reported as no place.
+ */
 export async function backlogPlace(
   store: LaunchStore,
   queue: string,
   runId: string,
+  attempts = 8,
 ): Promise<number | null> {
+  for (let i = 0; i < attempts; i++) {
+    const place = await placeNow(store, queue, runId);
+    if (place !== null) return place;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return null;
+}
+
+async function placeNow(store: LaunchStore, queue: string, runId: string): Promise<number | null> {
   const entries = (await store.list(`launches/${queue}/`)).filter((e) => e.state === "queued");
   const held: Array<{ run_id: string; priority: number; created_at: string }> = [];
   for (const e of entries) {
