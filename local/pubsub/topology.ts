@@ -74,11 +74,16 @@ export async function createTopology(
       ackDeadlineSeconds,
     }),
   );
-  // Not ordered, although events carry the ordering key launch_id (SPEC §7): with
-  // enableMessageOrdering, Google's emulator held events back from the stack's pull reader
-  // (the demo saw submitted -> finished, without starting and running). Subscribers
-  // in production may order; locally, events carry `time` and `previous_state`.
-  await ignoreExisting(client.topic(TOPICS.status).createSubscription(SUBSCRIPTIONS.statusLocal));
+  // Ordered by the events' ordering key launch_id (SPEC §7), as a production subscriber
+  // may be: one launch's events arrive in the order they were published. The stack reads
+  // it with synchronous Pull + Acknowledge (local/pubsub/pull.ts), which acknowledges what
+  // each Pull returned before the next, so the emulator never holds a key back for an
+  // unacknowledged message.
+  await ignoreExisting(
+    client
+      .topic(TOPICS.status)
+      .createSubscription(SUBSCRIPTIONS.statusLocal, { enableMessageOrdering: true }),
+  );
   await ignoreExisting(
     client.topic(TOPICS.deadLetter).createSubscription(SUBSCRIPTIONS.deadLetterLocal),
   );

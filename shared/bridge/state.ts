@@ -43,45 +43,14 @@ export interface BridgeState {
   removeAgent(wandbQueue: string): Promise<void>;
 }
 
+const agentPath = (q: string) => `bridge/agents/${q}.json`;
+const warnedPath = (id: string) => `bridge/warned/${encodeURIComponent(id)}`;
+
 export function bucketBridgeState(bucket: Bucket): BridgeState {
-  const agentPath = (q: string) => `bridge/agents/${q}.json`;
-  const warnedPath = (id: string) => `bridge/warned/${encodeURIComponent(id)}`;
-
-  async function create(path: string, body: string): Promise<"created" | "exists"> {
-    try {
-      await bucket.file(path).save(body, {
-        resumable: false,
-        contentType: "application/json",
-        preconditionOpts: { ifGenerationMatch: 0 },
-      });
-      return "created";
-    } catch (err) {
-      // 412: already there (ours, if an answer was lost and the SDK retried: the same content either way).
-      if (httpStatus(err) === 412) return "exists";
-      throw storageError(err, `creating ${path}`);
-    }
-  }
-  async function read(path: string): Promise<unknown | null> {
-    try {
-      const [data] = await bucket.file(path).download();
-      return JSON.parse(data.toString("utf8"));
-    } catch (err) {
-      if (httpStatus(err) === 404) return null;
-      throw storageError(err, `reading ${path}`);
-    }
-  }
-  async function remove(path: string): Promise<void> {
-    try {
-      await bucket.file(path).delete();
-    } catch (err) {
-      if (httpStatus(err) !== 404) throw storageError(err, `deleting ${path}`);
-    }
-  }
-
   return {
-    createItem: (item) => create(itemPath(item.item_id), JSON.stringify(item)),
+    createItem: (item) => create(bucket, itemPath(item.item_id), JSON.stringify(item)),
     async readItem(path) {
-      const got = await read(path);
+      const got = await read(bucket, path);
       return got === null ? null : BridgeItemSchema.parse(got);
     },
     async listItems(max) {
@@ -97,24 +66,60 @@ export function bucketBridgeState(bucket: Bucket): BridgeState {
       }
     },
     async removeItem(itemId) {
-      await remove(itemPath(itemId));
-      await remove(warnedPath(itemId));
+      await remove(bucket, itemPath(itemId));
+      await remove(bucket, warnedPath(itemId));
     },
     async markWarned(itemId) {
-      await create(warnedPath(itemId), "{}");
+      await create(bucket, warnedPath(itemId), "{}");
     },
     async warned(itemId) {
-      return (await read(warnedPath(itemId))) !== null;
+      return (await read(bucket, warnedPath(itemId))) !== null;
     },
     async readAgent(q) {
-      const got = await read(agentPath(q));
+      const got = await read(bucket, agentPath(q));
       return got === null ? null : AgentSchema.parse(got).agent_id;
     },
     async saveAgent(q, agentId, now) {
       const body = JSON.stringify({ agent_id: agentId, created_at: now.toISOString() });
-      if ((await create(agentPath(q), body)) === "created") return agentId;
+      if ((await create(bucket, agentPath(q), body)) === "created") return agentId;
       return (await this.readAgent(q)) ?? agentId;
     },
-    removeAgent: (q) => remove(agentPath(q)),
+    removeAgent: (q) => remove(bucket, agentPath(q)),
   };
+}
+
+/** Creates an object that must not exist yet; "exists" if it does. */
+async function create(bucket: Bucket, path: string, body: string): Promise<"created" | "exists"> {
+  try {
+    await bucket.file(path).save(body, {
+      resumable: false,
+      contentType: "application/json",
+      preconditionOpts: { ifGenerationMatch: 0 },
+    });
+    return "created";
+  } catch (err) {
+    // 412: already there (ours, if an answer was lost and the SDK retried: the same content either way).
+    if (httpStatus(err) === 412) return "exists";
+    throw storageError(err, `creating ${path}`);
+  }
+}
+
+/** An object's JSON; null when it does not exist. */
+async function read(bucket: Bucket, path: string): Promise<unknown | null> {
+  try {
+    const [data] = await bucket.file(path).download();
+    return JSON.parse(data.toString("utf8"));
+  } catch (err) {
+    if (httpStatus(err) === 404) return null;
+    throw storageError(err, `reading ${path}`);
+  }
+}
+
+/** Deletes an object; a missing one is fine. */
+async function remove(bucket: Bucket, path: string): Promise<void> {
+  try {
+    await bucket.file(path).delete();
+  } catch (err) {
+    if (httpStatus(err) !== 404) throw storageError(err, `deleting ${path}`);
+  }
 }

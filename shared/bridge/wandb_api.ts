@@ -156,13 +156,15 @@ function runSpecOf(value: unknown): unknown {
   }
 }
 
+/** Sends one of the queries in Q; the operation name sent is the one in its text (W&B, like graphql-js, matches on it). */
+function callQuery(config: WandbApiConfig, key: keyof typeof Q, variables: Data) {
+  const text = Q[key];
+  const op = /^(?:query|mutation)\s+(\w+)/.exec(text)?.[1] ?? key;
+  return graphql(config, op, text, variables);
+}
+
 export function wandbApi(config: WandbApiConfig): WandbApi {
-  // The operation name sent is the one in the text (W&B, like graphql-js, matches on it).
-  const call = (key: keyof typeof Q, variables: Data) => {
-    const text = Q[key];
-    const op = /^(?:query|mutation)\s+(\w+)/.exec(text)?.[1] ?? key;
-    return graphql(config, op, text, variables);
-  };
+  const call = (key: keyof typeof Q, variables: Data) => callQuery(config, key, variables);
   const report = async (op: "fail" | "warn", name: string, r: Report) => {
     const data = await call(op, {
       runQueueItemId: r.itemId,

@@ -44,20 +44,13 @@ export function activeIndex(bucket: Bucket): ActiveIndex {
   return {
     async put(record) {
       if (record.queue === null || record.run_id === null) return;
-      const metadata: Record<string, string> = {
-        launch_id: record.launch_id,
-        state: record.state,
-        priority: String(record.priority),
-        attempt: String(record.attempt),
-        created_at: record.created_at,
-        updated_at: record.updated_at,
-      };
-      if (record.job_name) metadata.job_name = record.job_name;
-      // The current attempt's launch-id label, to find its job in a label-filtered list.
-      metadata.job_label = launchIdFor(attemptKey(record));
       const file = bucket.file(markerPath(record.queue, record.run_id));
       try {
-        await file.save("", { resumable: false, validation: false, metadata: { metadata } });
+        await file.save("", {
+          resumable: false,
+          validation: false,
+          metadata: { metadata: markerMetadata(record) },
+        });
       } catch (err) {
         throw storageError(err, `writing marker ${file.name}`);
       }
@@ -71,41 +64,68 @@ export function activeIndex(bucket: Bucket): ActiveIndex {
       }
     },
     async list() {
-      const files: File[] = [];
-      let pageToken: string | undefined;
-      do {
-        try {
-          const [page, next] = await bucket.getFiles({
-            prefix: "active/",
-            autoPaginate: false,
-            maxResults: 1000,
-            pageToken,
-          });
-          files.push(...page);
-          pageToken = (next as { pageToken?: string } | null)?.pageToken;
-        } catch (err) {
-          throw storageError(err, "listing active launches");
-        }
-      } while (pageToken);
       const out: ActiveEntry[] = [];
-      for (const f of files) {
-        const [, queue, runId] = f.name.split("/");
-        const m = (f.metadata.metadata ?? {}) as Record<string, string | undefined>;
-        if (!queue || !runId || !m.launch_id || !m.state) continue;
-        out.push({
-          queue,
-          run_id: runId,
-          launch_id: m.launch_id,
-          state: m.state,
-          job_name: m.job_name ?? null,
-          job_label: m.job_label ?? m.launch_id,
-          priority: Number(m.priority ?? 2),
-          attempt: Number(m.attempt ?? 1),
-          created_at: m.created_at ?? "",
-          updated_at: m.updated_at ?? "",
-        });
+      for (const f of await listMarkers(bucket)) {
+        const entry = markerEntry(f);
+        if (entry) out.push(entry);
       }
       return out;
     },
+  };
+}
+
+/** A marker's custom metadata, from its record. */
+function markerMetadata(record: LaunchRecord): Record<string, string> {
+  const metadata: Record<string, string> = {
+    launch_id: record.launch_id,
+    state: record.state,
+    priority: String(record.priority),
+    attempt: String(record.attempt),
+    created_at: record.created_at,
+    updated_at: record.updated_at,
+    // The current attempt's launch-id label, to find its job in a label-filtered list.
+    job_label: launchIdFor(attemptKey(record)),
+  };
+  if (record.job_name) metadata.job_name = record.job_name;
+  return metadata;
+}
+
+/** Every object under `active/`, a page of 1,000 per call. */
+async function listMarkers(bucket: Bucket): Promise<File[]> {
+  const files: File[] = [];
+  let pageToken: string | undefined;
+  do {
+    try {
+      const [page, next] = await bucket.getFiles({
+        prefix: "active/",
+        autoPaginate: false,
+        maxResults: 1000,
+        pageToken,
+      });
+      files.push(...page);
+      pageToken = (next as { pageToken?: string } | null)?.pageToken;
+    } catch (err) {
+      throw storageError(err, "listing active launches");
+    }
+  } while (pageToken);
+  return files;
+}
+
+/** The entry a marker stands for; null for an object that is not a well-formed marker. */
+function markerEntry(f: File): ActiveEntry | null {
+  const [, queue, runId] = f.name.split("/");
+  const m = (f.metadata.metadata ?? {}) as Record<string, string | undefined>;
+  if (!queue || !runId || !m.launch_id || !m.state) return null;
+  return {
+    queue,
+    run_id: runId,
+    launch_id: m.launch_id,
+    state: m.state,
+    job_name: m.job_name ?? null,
+    job_label: m.job_label ?? m.launch_id,
+    priority: Number(m.priority ?? 2),
+    attempt: Number(m.attempt ?? 1),
+    created_at: m.created_at ?? "",
+    updated_at: m.updated_at ?? "",
   };
 }
