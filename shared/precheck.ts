@@ -7,6 +7,7 @@
 // dispatcher are made here. Preflight (bucket metadata, act-as) depends on the
 // dispatcher's own identity, so it is left to the dispatcher and arrives as its outcome.
 import { parseBody } from "./dispatch/delivery.js";
+import { runIdTakenError } from "./dispatch/refusals.js";
 import { DispatchError } from "./errors.js";
 import { imageWarnings } from "./preflight.js";
 import type { QueueSource } from "./queue_source.js";
@@ -32,15 +33,6 @@ export interface Prechecked {
   resolved: ResolvedLaunch;
   /** Resolution and image warnings, as the dispatcher would record them. */
   warnings: string[];
-}
-
-/** The dispatcher's error for a run_id that another launch of the queue owns. */
-export function runIdTakenError(queue: string, runId: string, ownerLaunchId: string) {
-  return new DispatchError(
-    "invalid_message",
-    `run_id "${runId}" is already used in queue "${queue}" by another launch (${ownerLaunchId}): give each launch its own run_id, or leave run_id out to have one derived`,
-    { issues: [{ path: "run_id", message: "already used by another launch in this queue" }] },
-  );
 }
 
 /** A launch that was already made (same idempotency key): the dispatcher would ignore it. */

@@ -2,7 +2,9 @@
 // W&B UI shows why a launch did not run. For each bridge/items/ object (bounded per
 // tick) it reads the launch record (launches/{queue}/{run_id}.json, or
 // rejected/{launch_id}.json for a message too broken to name one):
-//   - warnings (image, macros...)                  → updateRunQueueItemWarning, once
+//   - warnings (image, macros...)                  → updateRunQueueItemWarning, once (the tick
+//                                                     that claims them sends them; a crash
+//                                                     after the claim loses them: at most once)
 //   - rejected                                      → failRunQueueItem, stage "agent"
 //   - failed / preempted / stopped before any tick
 //     saw it running (start_timeout, image pull...) → failRunQueueItem, stage "run"
@@ -51,11 +53,15 @@ async function readRecord(deps: ReportDeps, item: BridgeItem): Promise<LaunchRec
 }
 
 async function sendWarnings(deps: ReportDeps, item: BridgeItem, record: LaunchRecord) {
-  if (record.warnings.length === 0 || (await deps.state.warned(item.item_id))) return false;
-  for (const message of record.warnings) {
-    await deps.api.warn({ itemId: item.item_id, stage: "agent", message });
+  if (record.warnings.length === 0 || !(await deps.state.claimWarnings(item.item_id))) return false;
+  try {
+    for (const message of record.warnings) {
+      await deps.api.warn({ itemId: item.item_id, stage: "agent", message });
+    }
+  } catch (err) {
+    await deps.state.unclaimWarnings(item.item_id);
+    throw err;
   }
-  await deps.state.markWarned(item.item_id);
   return true;
 }
 

@@ -1,6 +1,6 @@
 // The bridge's own objects in the state bucket, beside the launch records:
 //   bridge/items/{item}.json                   one per bridged run-queue item, until its outcome is reported to W&B
-//   bridge/warned/{item}                        its warnings were sent to W&B
+//   bridge/warned/{item}                        its warnings are claimed by the tick that sends them
 //   bridge/agents/{entity}/{project}/{queue}.json  the launch agent id the bridge registered for a W&B queue
 // Invariant: every object is written create-only (ifGenerationMatch: 0) and never
 // changed; progress is a new object, completion a delete. So two overlapping ticks can
@@ -35,8 +35,13 @@ export interface BridgeState {
   /** Up to `max` item object paths, oldest names first. */
   listItems(max: number): Promise<string[]>;
   removeItem(itemId: string): Promise<void>;
-  markWarned(itemId: string): Promise<void>;
-  warned(itemId: string): Promise<boolean>;
+  /**
+   * Claims the sending of the item's warnings: true for exactly one caller (create-only),
+   * so two overlapping ticks never both send them.
+   */
+  claimWarnings(itemId: string): Promise<boolean>;
+  /** Gives a claim back after a send that failed, so a later tick sends the warnings. */
+  unclaimWarnings(itemId: string): Promise<void>;
   readAgent(wandbQueue: string): Promise<string | null>;
   /** Stores the agent id unless one is stored already; returns the stored one. */
   saveAgent(wandbQueue: string, agentId: string, now: Date): Promise<string>;
@@ -69,12 +74,10 @@ export function bucketBridgeState(bucket: Bucket): BridgeState {
       await remove(bucket, itemPath(itemId));
       await remove(bucket, warnedPath(itemId));
     },
-    async markWarned(itemId) {
-      await create(bucket, warnedPath(itemId), "{}");
+    async claimWarnings(itemId) {
+      return (await create(bucket, warnedPath(itemId), "{}")) === "created";
     },
-    async warned(itemId) {
-      return (await read(bucket, warnedPath(itemId))) !== null;
-    },
+    unclaimWarnings: (itemId) => remove(bucket, warnedPath(itemId)),
     async readAgent(q) {
       const got = await read(bucket, agentPath(q));
       return got === null ? null : AgentSchema.parse(got).agent_id;

@@ -2,7 +2,6 @@
 // run_id clash, another holder). Every write here goes through commit() with the marker
 // first (shared/launch/table.ts, invariant 5), so whatever write fails, a record never
 // exists without its marker.
-import { DispatchError } from "../errors.js";
 import { commit, settle } from "../launch/commit.js";
 import { busy, leaseHeld, newLease } from "../launch/lease.js";
 import { recordPath, withState } from "../launch/record.js";
@@ -11,6 +10,7 @@ import type { LaunchRecord } from "../schemas/launch_record.js";
 import { statusEvent } from "../status.js";
 import type { StoredRecord } from "../storage/launch_store.js";
 import type { DispatchDeps, Outcome } from "./deps.js";
+import { runIdTakenError } from "./refusals.js";
 
 export type Claimed = { stored: StoredRecord; recovering: boolean } | { outcome: Outcome };
 
@@ -111,11 +111,7 @@ async function rejectClash(
   deps: DispatchDeps,
   log: Logger,
 ): Promise<Claimed> {
-  const error = new DispatchError(
-    "invalid_message",
-    `run_id "${fresh.run_id}" is already used in queue "${fresh.queue}" by another launch (${owner.launch_id}): give each launch its own run_id, or leave run_id out to have one derived`,
-    { issues: [{ path: "run_id", message: "already used by another launch in this queue" }] },
-  );
+  const error = runIdTakenError(fresh.queue ?? "", fresh.run_id ?? "", owner.launch_id);
   log.error(error.message, { error });
   // No record of its own (its path is the other launch's), so no outbox: published directly.
   // No run_id: this event must not read as news of the launch that owns it.

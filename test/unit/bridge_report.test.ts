@@ -56,7 +56,7 @@ function record(
   };
 }
 
-function world(items: BridgeItem[], records: LaunchRecord[], failing = false) {
+function world(items: BridgeItem[], records: LaunchRecord[], failing = false, warnFails = 0) {
   const objects = new Map(items.map((i) => [itemPath(i.item_id), i]));
   const warned = new Set<string>();
   const calls: Array<{ op: string } & Report> = [];
@@ -64,8 +64,14 @@ function world(items: BridgeItem[], records: LaunchRecord[], failing = false) {
     readItem: async (p: string) => objects.get(p) ?? null,
     listItems: async (max: number) => [...objects.keys()].slice(0, max),
     removeItem: async (id: string) => void objects.delete(itemPath(id)),
-    markWarned: async (id: string) => void warned.add(id),
-    warned: async (id: string) => warned.has(id),
+    // Create-only, like the bucket: the first claim wins.
+    claimWarnings: async (id: string) => {
+      await Promise.resolve(); // an answer comes later, as from GCS
+      if (warned.has(id)) return false;
+      warned.add(id);
+      return true;
+    },
+    unclaimWarnings: async (id: string) => void warned.delete(id),
   } as unknown as BridgeState;
   const store = {
     read: async (path: string) => {
@@ -80,6 +86,8 @@ function world(items: BridgeItem[], records: LaunchRecord[], failing = false) {
       return true;
     },
     warn: async (r: Report) => {
+      await Promise.resolve();
+      if (warnFails-- > 0) throw new DispatchError("wandb_unavailable", "down");
       calls.push({ op: "warn", ...r });
       return true;
     },
@@ -146,6 +154,25 @@ describe("reportOutcomes", () => {
       { op: "warn", itemId: "s", stage: "agent", message: "image must be public" },
     ]);
     assert.deepEqual([...w.objects.keys()].sort(), [itemPath("d"), itemPath("s")]);
+  });
+
+  it("sends warnings once when two ticks overlap, and again after a send that failed", async () => {
+    const overlapping = world([item("s")], [record("run-s", "starting", { warnings: ["w1"] })]);
+    await Promise.all([overlapping.run(), overlapping.run()]);
+    assert.deepEqual(
+      overlapping.calls.map((c) => c.message),
+      ["w1"],
+      "warnings sent by two overlapping ticks",
+    );
+    const flaky = world([item("s")], [record("run-s", "starting", { warnings: ["w1"] })], false, 1);
+    await flaky.run(); // W&B down: the claim is given back
+    await flaky.run();
+    await flaky.run();
+    assert.deepEqual(
+      flaky.calls.map((c) => c.message),
+      ["w1"],
+      "warnings sent after one failed send",
+    );
   });
 
   it("waits for a missing record, then fails the item once it is older than orphanSeconds", async () => {
