@@ -23,10 +23,12 @@ export function fixture(kind: "queues" | "messages", name: string): string {
 
 type Raw = Record<string, unknown>;
 
-/** A minimal valid queue config (the seed's default, plus a region and a service account). */
-export function baseQueue(): Raw {
+/**
+ * W&B's default GCP Vertex queue config, as the seed tutorial gives it (../shared/seed), with
+ * the given staging bucket: one n1-standard-4 worker pool running the launch's image.
+ */
+export function seedQueue(stagingBucket: string): Raw {
   return {
-    region: "us-central1",
     spec: {
       worker_pool_specs: [
         {
@@ -39,8 +41,17 @@ export function baseQueue(): Raw {
           container_spec: { image_uri: "${image_uri}" },
         },
       ],
-      staging_bucket: "gs://acme-staging",
+      staging_bucket: stagingBucket,
     },
+    run: { restart_job_on_worker_restart: false },
+  };
+}
+
+/** A minimal valid queue config (the seed's default, plus a region and a service account). */
+export function baseQueue(): Raw {
+  return {
+    region: "us-central1",
+    ...seedQueue("gs://acme-staging"),
     run: { service_account: "trainer@acme-ml.iam.gserviceaccount.com" },
   };
 }

@@ -5,26 +5,11 @@
 // as YAML or JSON text, plus YAML that has hurt parsers (an alias bomb, unquoted {{var}}).
 import fc from "fast-check";
 import { stringify } from "yaml";
+import { seedQueue } from "../helpers/resolve_fixtures.js";
 import { anyValue, envName, hostileString, labelKey, strayKey } from "./arbitraries.js";
 
 function baseConfig(): Record<string, unknown> {
-  return {
-    spec: {
-      worker_pool_specs: [
-        {
-          machine_spec: {
-            machine_type: "n1-standard-4",
-            accelerator_type: "ACCELERATOR_TYPE_UNSPECIFIED",
-            accelerator_count: 0,
-          },
-          replica_count: 1,
-          container_spec: { image_uri: "${image_uri}" },
-        },
-      ],
-      staging_bucket: "gs://staging",
-    },
-    run: { restart_job_on_worker_restart: false },
-  };
+  return seedQueue("gs://staging");
 }
 
 type Path = Array<string | number>;
