@@ -57,7 +57,7 @@ export async function observe(
   if (decision.cancel) await cancelQuietly(decision.cancel, deps, log);
   const out = await commit(stored, decision.next, { step: decision.step, by: "poll" }, deps);
   if (out === "conflict") {
-    log.info("poll: another worker made this change; not publishing it again");
+    log.debug("poll: another worker made this change; not publishing it again");
     return;
   }
   log.info(`launch ${rec.state} -> ${decision.next.state}`, {
