@@ -84,7 +84,7 @@ async function seed(stack: Stack, from: number, to: number): Promise<void> {
                 "launch-queue": "scale",
               },
             },
-            30_000,
+            () => 30_000,
           );
           await withRetries(() => active.put({ ...record, job_name: job.name }));
         }),

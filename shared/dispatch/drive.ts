@@ -4,7 +4,7 @@
 // backlog launches, preemption retries and launches whose dispatch gave up.
 import { DispatchError } from "../errors.js";
 import { commit } from "../launch/commit.js";
-import { busy } from "../launch/lease.js";
+import { busy, leaseLeftMs } from "../launch/lease.js";
 import { withState } from "../launch/record.js";
 import type { Logger } from "../log.js";
 import { checkBuckets, imageWarnings } from "../preflight.js";
@@ -61,7 +61,10 @@ export async function driveLaunch(
   let job: Job;
   try {
     stored = await renewLeaseIfShort(stored, how.by, deps);
-    job = await deps.jobs.create(resolved.parent, resolved.customJob, createDeadlineMs(deps));
+    const held = stored.record;
+    job = await deps.jobs.create(resolved.parent, resolved.customJob, () =>
+      createTimeoutMs(held, deps),
+    );
   } catch (err) {
     return createFailed(err, stored, how, deps, log);
   }
@@ -70,6 +73,21 @@ export async function driveLaunch(
 }
 
 const createDeadlineMs = (deps: DispatchDeps) => deps.options.CREATE_DEADLINE_SECONDS * 1000;
+
+/** Kept between a create's deadline and the lease's end, for clocks that disagree a little. */
+export const LEASE_MARGIN_MS = 1000;
+
+/**
+ * How long the create may take, read just before it is sent (invariant 4): the create
+ * deadline, cut so it ends LEASE_MARGIN_MS before the lease does. Under half the deadline
+ * left (a renewal that landed late, a stalled process), 0: the create is not sent, the lease
+ * is let go, and the next holder looks up and creates.
+ */
+export function createTimeoutMs(held: LaunchRecord, deps: DispatchDeps): number {
+  const deadline = createDeadlineMs(deps);
+  const left = leaseLeftMs(held, deps.now()) - LEASE_MARGIN_MS;
+  return left >= deadline / 2 ? Math.min(deadline, left) : 0;
+}
 
 /**
  * A failed create (or lease renewal). Retryable: the job may exist, so it is never retried

@@ -32,7 +32,13 @@
 //     the lease for the create deadline, so nobody looks up before the create must have
 //     finished on the server; any other retryable failure releases the lease at once.
 //     Either way the next holder looks up first.
-//  4. LEASE_SECONDS exceeds CREATE_DEADLINE_SECONDS (checked at start-up, shared/options.ts).
+//  4. A create ends before its lease does: LEASE_SECONDS exceeds CREATE_DEADLINE_SECONDS
+//     (checked at start-up, shared/options.ts), a holder renews a lease that would not
+//     outlive the create, and the create's timeout is read from the lease just before the
+//     request goes out (createTimeoutMs, shared/dispatch/drive.ts), ending a margin before
+//     the lease; with too little left (a renewal that landed late, a stalled process) no
+//     create is sent. So a holder never creates after the lease it holds could have passed
+//     to a new holder, who looks up before creating (invariant 2).
 //  5. No launch is left where nothing will find it: a record that is not final always has
 //     a marker, because every write that makes a record non-final (create, reopen, take
 //     over, resume) writes the marker first. A crash or a failed write between the two

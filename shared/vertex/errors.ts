@@ -67,6 +67,9 @@ export function vertexError(err: unknown, doing: string): DispatchError {
 
 /** Whether a failed call may still have taken effect on the server (see the table). */
 export function isAmbiguous(err: unknown): boolean {
+  // Our own error with nothing beneath it was thrown before any request went out (a create
+  // not sent, a lease that changed): nothing can have taken effect.
+  if (err instanceof DispatchError && err.cause === undefined) return false;
   const source = err instanceof DispatchError ? err.cause : err;
   const code = (source as { code?: unknown } | undefined)?.code;
   return typeof code === "number" ? (VERTEX_STATUS_TABLE[code]?.ambiguous ?? true) : true;

@@ -1,6 +1,7 @@
 // The few Vertex AI JobService calls the product makes, over the official client.
 // Thin: each call maps its errors through the status table and returns plain data.
 import type { v1 } from "@google-cloud/aiplatform";
+import { DispatchError } from "../errors.js";
 import { vertexError } from "./errors.js";
 
 export type JobServiceClient = InstanceType<typeof v1.JobServiceClient>;
@@ -16,11 +17,16 @@ export interface JobSummary {
 }
 
 export interface VertexJobs {
-  /** CreateCustomJob, never retried by the client (a retry could create a second job). */
+  /**
+   * CreateCustomJob, never retried by the client (a retry could create a second job).
+   * `timeoutMs` is read once the client is ready, just before the request goes out, so a
+   * caller can bound the create by a deadline (its lease) that passed while it waited; a
+   * timeout under 1 ms sends nothing and throws `create_not_sent` (retryable, not ambiguous).
+   */
   create(
     parent: string,
     customJob: Record<string, unknown>,
-    timeoutMs: number,
+    timeoutMs: () => number,
   ): Promise<JobSummary>;
   /** The job carrying this launch-id label, or null. */
   findByLaunchId(parent: string, launchId: string): Promise<JobSummary | null>;
@@ -84,14 +90,27 @@ export function locationOf(resource: string): string {
   return /\/locations\/([^/]+)/.exec(resource)?.[1] ?? "";
 }
 
+/** A create given no time to run: nothing was sent, so no job can exist because of it. */
+function createNotSent(timeoutMs: number): DispatchError {
+  return new DispatchError(
+    "launch_busy",
+    `CreateCustomJob not sent: the lease left it ${Math.max(0, Math.round(timeoutMs))} ms; the next holder creates the job`,
+  );
+}
+
 export function vertexJobs(clientFor: JobServiceFor): VertexJobs {
   return {
     async create(parent, customJob, timeoutMs) {
+      const client = clientFor(locationOf(parent));
       try {
-        const [job] = await clientFor(locationOf(parent)).createCustomJob(
-          { parent, customJob },
-          { timeout: timeoutMs, retry: null },
-        );
+        await client.initialize(); // the stubs first: the timeout is what is left after
+      } catch (err) {
+        throw vertexError(err, "CreateCustomJob");
+      }
+      const timeout = timeoutMs();
+      if (timeout < 1) throw createNotSent(timeout);
+      try {
+        const [job] = await client.createCustomJob({ parent, customJob }, { timeout, retry: null });
         return summarize(job as Record<string, unknown>);
       } catch (err) {
         throw vertexError(err, "CreateCustomJob");

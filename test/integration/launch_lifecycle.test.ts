@@ -125,6 +125,38 @@ describe("launch lifecycle", () => {
     assert.equal(jobsOf("held1").length, 1);
   });
 
+  it("a holder whose lease renewal landed late sends no create; the next holder makes the one job", async () => {
+    // The renewal write answers only after the lease it wrote has nearly run out (GCS
+    // retries under faults, a stalled process): the poll may take the launch over any
+    // moment now, so a create sent now could make a second job (the chaos run saw two).
+    let creates = 0;
+    const late = {
+      ...core.deps,
+      store: {
+        ...core.deps.store,
+        update: async (...args: Parameters<typeof core.deps.store.update>) => {
+          const out = await core.deps.store.update(...args);
+          if (args[0].lease && args[0].state === "dispatching") core.skew(LEASE - 1);
+          return out;
+        },
+      },
+      jobs: {
+        ...core.deps.jobs,
+        create: (...args: Parameters<typeof core.deps.jobs.create>) => {
+          creates++;
+          return core.deps.jobs.create(...args);
+        },
+      },
+    };
+    await assert.rejects(core.deliver(coreMessage("q", "late1"), "m-late1", late), busy);
+    core.skew(-(LEASE - 1));
+    assert.equal(creates, 1, "the create was called (and refused to send)");
+    assert.equal(jobsOf("late1").length, 0, "no job from a holder whose lease ran short");
+    const next = await core.deliver(coreMessage("q", "late1"), "m-late1");
+    assert.equal(next.state, "submitted");
+    assert.equal(jobsOf("late1").length, 1, "jobs of late1");
+  });
+
   it("a holder that outlived its lease publishes no second submitted", async () => {
     let created: () => void = () => {};
     const hasCreated = new Promise<void>((r) => {

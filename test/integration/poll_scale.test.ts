@@ -44,7 +44,7 @@ describe(`poll at ${ACTIVE} active launches`, () => {
                 ],
               },
             },
-            10_000,
+            () => 10_000,
           );
           jobNames[i] = job.name;
           const record = {

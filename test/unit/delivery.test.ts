@@ -103,6 +103,8 @@ describe("Vertex status table", () => {
     assert.equal(isAmbiguous(failed(8)), false);
     assert.equal(isAmbiguous(failed(3)), false);
     assert.equal(isAmbiguous(new Error("socket hang up")), true);
+    // Thrown by us before any request went out (a create not sent, a lease that changed).
+    assert.equal(isAmbiguous(new DispatchError("launch_busy", "not sent")), false);
   });
   it("treats an error without a code as retryable", () => {
     assert.equal(vertexError(new Error("socket hang up"), "x").retryable, true);
