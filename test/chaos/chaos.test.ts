@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { stackMissing } from "../helpers/stack.js";
 import { runChaos } from "./harness.js";
+import { SLOT_WRITES_PER_SECOND_BOUND } from "./verify.js";
 
 const missing = stackMissing();
 if (missing) process.stderr.write(`\n!!! ${missing}\n\n`);
@@ -25,7 +26,7 @@ test("chaos: 100 launches, faults and kills: exactly one job each, nothing stuck
     settleTimeoutMs: 600_000,
     log: (line) => process.stderr.write(`${line}\n`),
   });
-  process.stderr.write(`${result.line}\n`);
+  process.stderr.write(`${result.writesLine}\n${result.line}\n`);
   const v = result.verdict;
   const detail = `${result.line}\n${JSON.stringify({ ...v, faults: result.faultsByKind, push: result.push }, null, 2)}`;
   assert.equal(v.duplicates, 0, `duplicate jobs\n${detail}`);
@@ -37,6 +38,14 @@ test("chaos: 100 launches, faults and kills: exactly one job each, nothing stuck
   assert.equal(v.leaks, 0, `canary secret seen\n${detail}`);
   assert.equal(v.disagree, 0, `record, last event and Vertex disagree\n${detail}`);
   assert.ok(v.max_jobs_peak <= 3, `max_jobs queue ran ${v.max_jobs_peak} jobs at once\n${detail}`);
+  assert.ok(
+    v.writes.slots.objects > 0,
+    `the max_jobs queue wrote no slot object: nothing was admitted through it\n${detail}`,
+  );
+  assert.ok(
+    v.writes.slots.max_per_second <= SLOT_WRITES_PER_SECOND_BOUND,
+    `slot object ${v.writes.slots.busiest} took ${v.writes.slots.max_per_second} writes in one second\n${detail}`,
+  );
   assert.ok(result.figures.kills === 2, `kills done: ${result.figures.kills}`);
   assert.ok(
     result.figures.faults > 0,

@@ -70,5 +70,6 @@ process.stderr.write(
 );
 if (typeof values.json === "string")
   writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
+process.stderr.write(`${result.writesLine}\n`);
 process.stdout.write(`${result.line}\n`);
 process.exit(result.ok ? 0 : 1);

@@ -17,6 +17,7 @@ import {
   type SeenRecord,
   type Verdict,
   verify,
+  writesLine,
 } from "./verify.js";
 import { makePlan, type Plan, QUEUES } from "./workload.js";
 
@@ -66,6 +67,8 @@ export interface ChaosResult {
   verdict: Verdict;
   ok: boolean;
   line: string;
+  /** Writes per object per second by kind (slots, launch records, markers): printed before `line`. */
+  writesLine: string;
   faultsByKind: Record<string, number>;
   writeRates: WriteRateReport;
   push: { deliveries: number; acked: number; nacked: number; unreachable: number };
@@ -136,6 +139,7 @@ export async function runChaos(partial: Partial<ChaosOptions>): Promise<ChaosRes
       verdict,
       ok: passed(verdict, o.maxJobs),
       line: chaosLine(figures, verdict),
+      writesLine: writesLine(verdict.writes),
       faultsByKind,
       writeRates: stack.gcs.control.writeRates(5),
       push: { ...proxy.counts },
@@ -283,7 +287,8 @@ async function collect(stack: TestStack, plan: Plan, o: ChaosOptions, canary: st
       ...(typeof full.endTime === "string" ? { endTime: full.endTime } : {}),
     };
   });
-  const records = await readAll(stack.storage, stack.env.STATE_BUCKET ?? "local-state");
+  const stateBucket = stack.env.STATE_BUCKET ?? "local-state";
+  const records = await readAll(stack.storage, stateBucket);
   const dead = await pullMessages(stack.pubsub, SUBSCRIPTIONS.deadLetterLocal, {
     min: Number.MAX_SAFE_INTEGER,
     timeoutMs: 3000,
@@ -298,6 +303,8 @@ async function collect(stack: TestStack, plan: Plan, o: ChaosOptions, canary: st
     functionLines: stack.functionLines,
     deadLetters: dead.map((m) => m.data.toString("utf8")),
     canary,
+    writeRates: stack.gcs.control.writeRates(Number.MAX_SAFE_INTEGER),
+    stateBucket,
   };
 }
 

@@ -1,6 +1,7 @@
 // What a chaos run proves, computed from what it collected at the end (pure): jobs counted
 // by `launch-id` label in the Vertex emulator, records from the state bucket, status events,
 // dead letters and every function log line. The SPEC §12 line is built from the result.
+import type { WriteRateReport } from "../../local/gcs/index.js";
 import type { Plan } from "./workload.js";
 
 export interface SeenJob {
@@ -27,6 +28,9 @@ export interface Collected {
   functionLines: string[];
   deadLetters: string[];
   canary: string;
+  /** The GCS emulator's writes per object per second, every object (`top` unbounded). */
+  writeRates: WriteRateReport;
+  stateBucket: string;
 }
 
 export interface Verdict {
@@ -47,6 +51,8 @@ export interface Verdict {
   dead_letters_poison: number;
   /** Events seen more than once for one (launch_id, state, attempt). */
   event_repeats: number;
+  /** Writes per object per second, the busiest object of each kind in the state bucket. */
+  writes: WritesByKind;
   /** Up to 20 examples, one line each, of what went wrong. */
   problems: string[];
 }
@@ -121,6 +127,7 @@ export function verify(c: Collected): Verdict {
     dead_letters_valid: dead.valid,
     dead_letters_poison: dead.poison,
     event_repeats: eventRepeats(c.events),
+    writes: writesByKind(c.writeRates, c.stateBucket),
     problems,
   };
 }
@@ -250,6 +257,69 @@ export function peakConcurrent(jobs: SeenJob[]): number {
   return peak;
 }
 
+/**
+ * The most writes one max_jobs slot object may take in one second: a slot given back and
+ * taken again in the same second. A holding lasts longer than a second (the run's Vertex
+ * clock runs a job 1.2 s; slots are given back when the poll sees the job end), so no object
+ * takes a third. The one-object design wrote slots/{queue}.json once per admission.
+ */
+export const SLOT_WRITES_PER_SECOND_BOUND = 2;
+
+export interface KindWrites {
+  /** The most writes one object of this kind took in one second. */
+  max_per_second: number;
+  objects: number;
+  writes: number;
+  /** The object that took them (bucket/name), or null. */
+  busiest: string | null;
+}
+
+export interface WritesByKind {
+  /** `slots/{queue}/{index}`: the max_jobs slot objects. */
+  slots: KindWrites;
+  /** `launches/...` and `rejected/...`: launch records. */
+  records: KindWrites;
+  /** `active/...`: the active markers. */
+  markers: KindWrites;
+  /** Everything else (queue configs, other buckets). */
+  other: KindWrites;
+}
+
+const KIND_PREFIXES: Array<[keyof WritesByKind, string[]]> = [
+  ["slots", ["slots/"]],
+  ["records", ["launches/", "rejected/"]],
+  ["markers", ["active/"]],
+];
+
+/** Splits the emulator's per-object write rates by what the object is. */
+export function writesByKind(report: WriteRateReport, stateBucket: string): WritesByKind {
+  const empty = (): KindWrites => ({ max_per_second: 0, objects: 0, writes: 0, busiest: null });
+  const out: WritesByKind = { slots: empty(), records: empty(), markers: empty(), other: empty() };
+  for (const o of report.busiest) {
+    const name = o.object.startsWith(`${stateBucket}/`)
+      ? o.object.slice(stateBucket.length + 1)
+      : null;
+    const kind =
+      (name !== null && KIND_PREFIXES.find(([, ps]) => ps.some((p) => name.startsWith(p)))?.[0]) ||
+      "other";
+    const k = out[kind];
+    k.objects++;
+    k.writes += o.total;
+    if (o.writes > k.max_per_second) {
+      k.max_per_second = o.writes;
+      k.busiest = o.object;
+    }
+  }
+  return out;
+}
+
+/** The write-rate line printed after the SPEC §12 line. */
+export function writesLine(w: WritesByKind): string {
+  const part = (label: string, k: KindWrites) =>
+    `${label} max ${k.max_per_second}/s (${k.objects} objects, ${k.writes} writes)`;
+  return `chaos writes per object per second: ${part("slots", w.slots)}; ${part("launch records", w.records)}; ${part("markers", w.markers)}`;
+}
+
 export interface Figures {
   launches: number;
   deliveries: number;
@@ -273,6 +343,7 @@ export function passed(v: Verdict, maxJobs: number): boolean {
     v.poison_unrejected === 0 &&
     v.leaks === 0 &&
     v.disagree === 0 &&
-    v.max_jobs_peak <= maxJobs
+    v.max_jobs_peak <= maxJobs &&
+    v.writes.slots.max_per_second <= SLOT_WRITES_PER_SECOND_BOUND
   );
 }

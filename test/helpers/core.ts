@@ -46,7 +46,9 @@ export interface Core {
 
 let messages = 0;
 
-export async function startCore(options: { pageSize?: number } = {}): Promise<Core> {
+export async function startCore(
+  options: { pageSize?: number; env?: Record<string, string> } = {},
+): Promise<Core> {
   const gcs = await startGcsEmulator({ port: 0 });
   const vertex = await startVertexEmulator({
     grpcPort: 0,
@@ -66,6 +68,7 @@ export async function startCore(options: { pageSize?: number } = {}): Promise<Co
     GCS_ENDPOINT: gcs.url,
     LEASE_SECONDS: "6",
     CREATE_DEADLINE_SECONDS: "4",
+    ...options.env,
   });
   const storage = storageClient(parsed);
   await storage.createBucket("state", { location: "us-central1" });
