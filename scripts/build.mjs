@@ -32,6 +32,7 @@ import {
   jobServiceDescriptorPlugin,
   writeJobServiceDescriptor,
 } from "./job_service_descriptor.mjs";
+import { lazyMixinsPlugin } from "./lazy_mixins.mjs";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const FRAMEWORK = "@google-cloud/functions-framework";
@@ -150,7 +151,8 @@ export async function buildFunction(name, { root = ROOT, outRoot = join(root, "d
     entry: join(root, "functions", name, "index.ts"),
     outfile: join(dir, "index.js"),
     external: [FRAMEWORK],
-    plugins: [jobServiceDescriptorPlugin(descriptor)],
+    // The JobService client's IAM, Locations and Operations clients are made on first use.
+    plugins: [jobServiceDescriptorPlugin(descriptor), lazyMixinsPlugin()],
   });
   // start.js loads index.js with the V8 code cache that gcp-build makes at deploy.
   writeCodeCacheFiles(dir);
@@ -185,6 +187,7 @@ const BUILD_FILES = [
   "scripts/build.mjs",
   "scripts/build_zip.mjs",
   "scripts/job_service_descriptor.mjs",
+  "scripts/lazy_mixins.mjs",
   "scripts/code_cache.mjs",
 ];
 
