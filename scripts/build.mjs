@@ -32,6 +32,7 @@ import {
   jobServiceDescriptorPlugin,
   writeJobServiceDescriptor,
 } from "./job_service_descriptor.mjs";
+import { lazyDescriptorsPlugin } from "./lazy_descriptors.mjs";
 import { lazyMixinsPlugin } from "./lazy_mixins.mjs";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -151,8 +152,9 @@ export async function buildFunction(name, { root = ROOT, outRoot = join(root, "d
     entry: join(root, "functions", name, "index.ts"),
     outfile: join(dir, "index.js"),
     external: [FRAMEWORK],
-    // The JobService client's IAM, Locations and Operations clients are made on first use.
-    plugins: [jobServiceDescriptorPlugin(descriptor), lazyMixinsPlugin()],
+    // The JobService client's IAM, Locations and Operations clients are made on first use,
+    // and proto-loader's reflection descriptors (never read by a client) on first read.
+    plugins: [jobServiceDescriptorPlugin(descriptor), lazyMixinsPlugin(), lazyDescriptorsPlugin()],
   });
   // start.js loads index.js with the V8 code cache that gcp-build makes at deploy.
   writeCodeCacheFiles(dir);
@@ -188,6 +190,7 @@ const BUILD_FILES = [
   "scripts/build_zip.mjs",
   "scripts/job_service_descriptor.mjs",
   "scripts/lazy_mixins.mjs",
+  "scripts/lazy_descriptors.mjs",
   "scripts/code_cache.mjs",
 ];
 
