@@ -34,6 +34,7 @@ import {
 } from "./job_service_descriptor.mjs";
 import { lazyDescriptorsPlugin } from "./lazy_descriptors.mjs";
 import { lazyMixinsPlugin } from "./lazy_mixins.mjs";
+import { lazyPubsubProtosPlugin } from "./lazy_pubsub_protos.mjs";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const FRAMEWORK = "@google-cloud/functions-framework";
@@ -153,8 +154,14 @@ export async function buildFunction(name, { root = ROOT, outRoot = join(root, "d
     outfile: join(dir, "index.js"),
     external: [FRAMEWORK],
     // The JobService client's IAM, Locations and Operations clients are made on first use,
-    // and proto-loader's reflection descriptors (never read by a client) on first read.
-    plugins: [jobServiceDescriptorPlugin(descriptor), lazyMixinsPlugin(), lazyDescriptorsPlugin()],
+    // proto-loader's reflection descriptors (never read by a client) and Pub/Sub's static
+    // protos export (never read by the product) on first read.
+    plugins: [
+      jobServiceDescriptorPlugin(descriptor),
+      lazyMixinsPlugin(),
+      lazyDescriptorsPlugin(),
+      lazyPubsubProtosPlugin(),
+    ],
   });
   // start.js loads index.js with the V8 code cache that gcp-build makes at deploy.
   writeCodeCacheFiles(dir);
@@ -191,6 +198,7 @@ const BUILD_FILES = [
   "scripts/job_service_descriptor.mjs",
   "scripts/lazy_mixins.mjs",
   "scripts/lazy_descriptors.mjs",
+  "scripts/lazy_pubsub_protos.mjs",
   "scripts/code_cache.mjs",
 ];
 
