@@ -31,7 +31,7 @@ export async function cliStartup(root: string, rounds: number, gcloud: string | 
     writeFileSync(queue, demoQueueYaml("us-central1"));
     writeFileSync(message, JSON.stringify(demoMessage("render-bench")));
     const bin = binPath(root);
-    const render = ["render", "--queue", queue, "--message", message, "--project", "local-project"];
+    const render = ["render", "--file", queue, "--message", message, "--project", "local-project"];
     render.push("--region", "us-central1", "--service-account", DEMO_JOB_SERVICE_ACCOUNT);
     const out = { help: [] as number[], render: [] as number[], gcloud: [] as number[] };
     for (let i = -1; i < rounds; i++) {

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { DEMO_JOB_SERVICE_ACCOUNT, demoMessage } from "../local/stack/demo.js";
 import type { Stack } from "../local/stack/stack.js";
-import { functionEnv, type Running, startFunction } from "./functions.js";
+import { DISPATCH_NODE_OPTIONS, functionEnv, type Running, startFunction } from "./functions.js";
 import { firstLine, peakRssMb, push, pushBody, pushWhenListening } from "./lib.js";
 
 const SUBSCRIPTION = "projects/local-project/subscriptions/launch-jobs-dispatch";
@@ -50,7 +50,11 @@ function startDispatch(ctx: DispatchContext): Promise<Running> {
   return startFunction({
     name: "dispatch",
     app: ctx.app,
-    env: functionEnv(ctx.stack, ctx.stack.env.STATE_BUCKET ?? ""),
+    env: {
+      ...functionEnv(ctx.stack, ctx.stack.env.STATE_BUCKET ?? ""),
+      // The flags Terraform deploys dispatch with (checked by test/terraform/wiring.test.ts).
+      NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? DISPATCH_NODE_OPTIONS,
+    },
     project: ctx.stack.project,
   });
 }

@@ -19,6 +19,13 @@ export interface Running {
   stop(): Promise<void>;
 }
 
+/**
+ * The V8 heap flags Terraform gives dispatch (`dispatch.node_options`' default in
+ * terraform/variables.tf; test/terraform/wiring.test.ts checks they agree): a small young
+ * generation and an old-space limit, so a burst's garbage is collected instead of grown into.
+ */
+export const DISPATCH_NODE_OPTIONS = "--max-old-space-size=104 --max-semi-space-size=1";
+
 /** What Terraform gives dispatch and poll, pointed at the stack's emulators. */
 export function functionEnv(stack: Stack, stateBucket: string): Record<string, string> {
   const e = stack.env;

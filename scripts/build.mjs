@@ -32,6 +32,9 @@ import {
   jobServiceDescriptorPlugin,
   writeJobServiceDescriptor,
 } from "./job_service_descriptor.mjs";
+import { lazyDescriptorsPlugin } from "./lazy_descriptors.mjs";
+import { lazyMixinsPlugin } from "./lazy_mixins.mjs";
+import { lazyPubsubProtosPlugin } from "./lazy_pubsub_protos.mjs";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const FRAMEWORK = "@google-cloud/functions-framework";
@@ -150,7 +153,15 @@ export async function buildFunction(name, { root = ROOT, outRoot = join(root, "d
     entry: join(root, "functions", name, "index.ts"),
     outfile: join(dir, "index.js"),
     external: [FRAMEWORK],
-    plugins: [jobServiceDescriptorPlugin(descriptor)],
+    // The JobService client's IAM, Locations and Operations clients are made on first use,
+    // proto-loader's reflection descriptors (never read by a client) and Pub/Sub's static
+    // protos export (never read by the product) on first read.
+    plugins: [
+      jobServiceDescriptorPlugin(descriptor),
+      lazyMixinsPlugin(),
+      lazyDescriptorsPlugin(),
+      lazyPubsubProtosPlugin(),
+    ],
   });
   // start.js loads index.js with the V8 code cache that gcp-build makes at deploy.
   writeCodeCacheFiles(dir);
@@ -185,6 +196,9 @@ const BUILD_FILES = [
   "scripts/build.mjs",
   "scripts/build_zip.mjs",
   "scripts/job_service_descriptor.mjs",
+  "scripts/lazy_mixins.mjs",
+  "scripts/lazy_descriptors.mjs",
+  "scripts/lazy_pubsub_protos.mjs",
   "scripts/code_cache.mjs",
 ];
 

@@ -67,7 +67,7 @@ variable "bundles_dir" {
 }
 
 variable "dispatch" {
-  description = "The dispatch function and its push subscription on launch-jobs: delivery attempts before the dead-letter topic, retry backoff, lease and create deadline (LEASE_SECONDS, CREATE_DEADLINE_SECONDS; poll uses the same), caches, instance size."
+  description = "The dispatch function and its push subscription on launch-jobs: delivery attempts before the dead-letter topic, retry backoff, lease and create deadline (LEASE_SECONDS, CREATE_DEADLINE_SECONDS; poll uses the same), caches, instance size, Node's V8 heap flags (NODE_OPTIONS, sized by the README's Performance section; \"\" for Node's defaults)."
   type = object({
     max_delivery_attempts       = optional(number, 5)
     minimum_backoff_seconds     = optional(number, 10)
@@ -81,6 +81,7 @@ variable "dispatch" {
     memory                      = optional(string, "512Mi")
     max_instances               = optional(number, 10)
     log_level                   = optional(string, "info")
+    node_options                = optional(string, "--max-old-space-size=104 --max-semi-space-size=1")
   })
   default  = {}
   nullable = false
@@ -103,6 +104,10 @@ variable "dispatch" {
   validation {
     condition     = contains(["debug", "info", "warning", "error"], var.dispatch.log_level)
     error_message = "dispatch.log_level must be debug, info, warning or error."
+  }
+  validation {
+    condition     = can(regex("^\\s*(--[a-z0-9-]+(=\\S+)?\\s*)*$", var.dispatch.node_options))
+    error_message = "dispatch.node_options must be Node command-line flags separated by spaces, each starting with --, e.g. \"--max-old-space-size=104 --max-semi-space-size=1\" (or \"\" for Node's defaults)."
   }
 }
 

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
+import { DISPATCH_NODE_OPTIONS } from "../../bench/functions.js";
 import { freePort, pushEndpoint, SUBSCRIPTIONS, TOPICS } from "../../local/pubsub/index.js";
 import { createTopology } from "../../local/pubsub/topology.js";
 import { DEMO_JOB_SERVICE_ACCOUNT, DEMO_QUEUE, demoMessage } from "../../local/stack/demo.js";
@@ -150,7 +151,12 @@ describe("the built bundles, deployed as Cloud Run functions deploys them", () =
           app,
           nodeBin: node.bin,
           port: await freePort(),
-          env: name === "ingest" ? ingestEnv(stack) : productionEnv(stack),
+          env:
+            name === "ingest"
+              ? ingestEnv(stack)
+              : name === "dispatch"
+                ? { ...productionEnv(stack), NODE_OPTIONS: DISPATCH_NODE_OPTIONS }
+                : productionEnv(stack),
           onLine: (l) => lines.push(l),
         });
         deployed.push(fn);

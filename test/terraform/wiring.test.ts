@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
+import { DISPATCH_NODE_OPTIONS } from "../../bench/functions.js";
 import { INGEST_OPTION_NAMES } from "../../shared/ingest/options.js";
 import { OPTION_NAMES } from "../../shared/options.js";
 import { type Hcl, loadModule, locals, ROOT, resource, strings } from "../helpers/terraform.js";
@@ -201,9 +202,19 @@ describe("terraform/ wiring", () => {
     const deployable = OPTION_NAMES.filter((n) => !LOCAL_ONLY.includes(n)).sort();
     for (const name of ["dispatch", "poll"]) {
       const { env, secrets } = envOf(resource(hcl, FN, name));
-      const extra = name === "poll" ? ["WANDB_QUEUES"] : [];
+      // NODE_OPTIONS is Node's own (the V8 heap flags), not one shared/options.ts reads.
+      const extra = name === "poll" ? ["WANDB_QUEUES"] : ["NODE_OPTIONS"];
       assert.deepEqual([...env, ...secrets].sort(), [...deployable, ...extra].sort(), name);
     }
+  });
+
+  it("dispatch runs with the NODE_OPTIONS the bench measures (bench/functions.ts)", () => {
+    const env = resource(hcl, FN, "dispatch").service_config[0].environment_variables;
+    assert.match(String(env), /NODE_OPTIONS = var\.dispatch\.node_options/);
+    const type = String(hcl.variable.dispatch[0].type);
+    const m = /node_options\s*=\s*optional\(string,\s*"([^"]*)"\)/.exec(type);
+    assert.ok(m, "terraform/variables.tf: dispatch.node_options has a default");
+    assert.equal(m[1], DISPATCH_NODE_OPTIONS);
   });
 
   it("ingest gets every variable shared/ingest/options.ts reads but the emulator host", () => {

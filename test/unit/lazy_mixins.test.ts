@@ -1,0 +1,283 @@
+// The JobService client the function bundles carry (scripts/lazy_mixins.mjs) makes its IAM,
+// Locations and Operations clients on first use, and otherwise behaves like the client
+// @google-cloud/aiplatform ships: the client is bundled here with the build's own plugins and
+// both clients are driven against one real gRPC server on loopback (the shipped protos, no
+// stubbed module). Every call the product makes (through shared/vertex/jobs.ts) and every
+// mixin (IAM, Locations, Operations, and a long-running DeleteCustomJob polled to its end)
+// must give the same answer from both, and the rewritten client must not have made a mixin
+// before it is called, nor to close it.
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import * as grpc from "@grpc/grpc-js";
+import { bundle } from "../../scripts/build.mjs";
+// @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
+import * as descriptor from "../../scripts/job_service_descriptor.mjs";
+// @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
+import * as lazy from "../../scripts/lazy_mixins.mjs";
+import { type JobServiceClient, vertexJobs } from "../../shared/vertex/jobs.js";
+
+const require = createRequire(import.meta.url);
+const CLIENT_MODULE = "@google-cloud/aiplatform/build/src/v1/job_service_client.js";
+const fromClient = createRequire(require.resolve("@google-cloud/aiplatform"));
+const protoLoader = fromClient("@grpc/proto-loader") as {
+  fromJSON(json: object, options: object): grpc.GrpcObject & Record<string, grpc.ServiceDefinition>;
+};
+/** google-gax's own descriptor files (its package exports do not list them). */
+const gaxDir = join(dirname(fromClient.resolve("google-gax")), "..", "..");
+const gaxProtos = (name: string) =>
+  JSON.parse(readFileSync(join(gaxDir, "build", "protos", `${name}.json`), "utf8"));
+const { rewriteJobServiceClient, lazyMixinsPlugin } = lazy as {
+  rewriteJobServiceClient(source: string): string;
+  lazyMixinsPlugin(): object;
+};
+const { jobServiceDescriptorPlugin, writeJobServiceDescriptor } = descriptor as {
+  jobServiceDescriptorPlugin(file: string): object;
+  writeJobServiceDescriptor(file: string): void;
+};
+
+const PARENT = "projects/p/locations/us-central1";
+const JOB = `${PARENT}/customJobs/42`;
+const MIXINS = ["iamClient", "locationsClient", "operationsClient"] as const;
+const calls: string[] = [];
+type Handler = (request: Record<string, unknown>) => Record<string, unknown>;
+const anyOf = (typeUrl: string, value: Buffer) => ({ typeUrl, value });
+
+/** A loopback gRPC server for JobService and the three mixin services, from the shipped protos. */
+function startServer(): Promise<{ server: grpc.Server; port: number }> {
+  const opts = { keepCase: false, longs: String, enums: String, defaults: false, oneofs: true };
+  const aiplatform = JSON.parse(
+    readFileSync(fromClient.resolve("@google-cloud/aiplatform/build/protos/protos.json"), "utf8"),
+  );
+  const defs = {
+    ...protoLoader.fromJSON(aiplatform, opts),
+    ...protoLoader.fromJSON(gaxProtos("iam_service"), opts),
+    ...protoLoader.fromJSON(gaxProtos("locations"), opts),
+  };
+  const pb = fromClient("protobufjs") as typeof import("protobufjs");
+  const root = pb.Root.fromJSON(aiplatform);
+  const metadata = root.lookupType("google.cloud.aiplatform.v1.DeleteOperationMetadata");
+  const deleteMeta = anyOf(
+    "type.googleapis.com/google.cloud.aiplatform.v1.DeleteOperationMetadata",
+    Buffer.from(metadata.encode({ genericMetadata: { partialFailures: [{ code: 3 }] } }).finish()),
+  );
+  const job = { name: JOB, displayName: "lazy", state: "JOB_STATE_QUEUED", labels: { a: "b" } };
+  const handlers: Record<string, Record<string, Handler>> = {
+    "google.cloud.aiplatform.v1.JobService": {
+      CreateCustomJob: (r) => ({
+        ...job,
+        displayName: (r.customJob as { displayName: string }).displayName,
+      }),
+      ListCustomJobs: () => ({ customJobs: [job], nextPageToken: "t2" }),
+      CancelCustomJob: () => ({}),
+      GetCustomJob: () => job,
+      DeleteCustomJob: () => ({ name: `${JOB}/operations/1`, done: false, metadata: deleteMeta }),
+    },
+    "google.longrunning.Operations": {
+      GetOperation: (r) => ({
+        name: r.name,
+        done: true,
+        metadata: deleteMeta,
+        response: anyOf("type.googleapis.com/google.protobuf.Empty", Buffer.alloc(0)),
+      }),
+      ListOperations: () => ({ operations: [{ name: `${JOB}/operations/1`, done: true }] }),
+      CancelOperation: () => ({}),
+      DeleteOperation: () => ({}),
+    },
+    "google.iam.v1.IAMPolicy": {
+      GetIamPolicy: () => ({ version: 3, etag: Buffer.from("e1") }),
+      SetIamPolicy: (r) => r.policy as Record<string, unknown>,
+      TestIamPermissions: (r) => ({ permissions: r.permissions }),
+    },
+    "google.cloud.location.Locations": {
+      GetLocation: (r) => ({ name: r.name, locationId: "us-central1", displayName: "Iowa" }),
+      ListLocations: () => ({ locations: [{ name: PARENT, locationId: "us-central1" }] }),
+    },
+  };
+  const server = new grpc.Server();
+  for (const [service, methods] of Object.entries(handlers)) {
+    const definition = defs[service];
+    assert.ok(definition, `${service} is in the shipped protos`);
+    const impl: grpc.UntypedServiceImplementation = {};
+    for (const [method, handler] of Object.entries(methods))
+      impl[method] = ((
+        call: grpc.ServerUnaryCall<Record<string, unknown>, unknown>,
+        done: grpc.sendUnaryData<unknown>,
+      ) => {
+        calls.push(`${service}/${method}`);
+        try {
+          done(null, handler(call.request));
+        } catch (err) {
+          done({ code: grpc.status.INTERNAL, details: `test server ${method}: ${err}` });
+        }
+      }) as grpc.UntypedHandleCall;
+    server.addService(definition, impl);
+  }
+  return new Promise((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, port) =>
+      err ? reject(err) : resolve({ server, port }),
+    ),
+  );
+}
+
+type Ctor = new (opts: object) => JobServiceClient;
+let dir = "";
+let server: grpc.Server;
+let port = 0;
+let Rewritten: Ctor;
+let Original: Ctor;
+let bundledCredentials: typeof grpc.credentials;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "vd-lazy-mixins-"));
+  const protos = join(dir, "job_service_protos.json");
+  writeJobServiceDescriptor(protos);
+  // The bundle's own copy of grpc-js beside the client, as shared/clients.ts gets it in a build.
+  const entry = [
+    `exports.JobServiceClient = require(${JSON.stringify(require.resolve(CLIENT_MODULE))}).JobServiceClient;`,
+    `exports.credentials = require(${JSON.stringify(require.resolve("@grpc/grpc-js"))}).credentials;`,
+  ];
+  writeFileSync(join(dir, "entry.cjs"), `${entry.join("\n")}\n`);
+  await bundle({
+    entry: join(dir, "entry.cjs"),
+    outfile: join(dir, "client.cjs"),
+    plugins: [jobServiceDescriptorPlugin(protos), lazyMixinsPlugin()],
+  });
+  const bundled = require(join(dir, "client.cjs"));
+  Rewritten = bundled.JobServiceClient;
+  bundledCredentials = bundled.credentials;
+  Original = require(CLIENT_MODULE).JobServiceClient;
+  ({ server, port } = await startServer());
+});
+
+after(() => {
+  server?.forceShutdown();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function client(Ctor: Ctor): JobServiceClient {
+  const credentials = Ctor === Rewritten ? bundledCredentials : grpc.credentials;
+  return new Ctor({ apiEndpoint: "127.0.0.1", port, sslCreds: credentials.createInsecure() });
+}
+
+const made = (c: object, name: string) =>
+  "value" in (Object.getOwnPropertyDescriptor(c, name) ?? { get: 1 });
+
+/** The mixin methods of the client (the product never calls them; a user of the SDK may). */
+interface Mixins {
+  getLocation(r: object): Promise<unknown[]>;
+  listLocationsAsync(r: object): AsyncIterable<unknown>;
+  getIamPolicy(r: object): Promise<unknown[]>;
+  setIamPolicy(r: object): Promise<unknown[]>;
+  testIamPermissions(r: object): Promise<unknown[]>;
+  getOperation(r: object): Promise<unknown[]>;
+  listOperationsAsync(r: object): AsyncIterable<unknown>;
+  cancelOperation(r: object): Promise<unknown>;
+  deleteOperation(r: object): Promise<unknown>;
+  deleteCustomJob(r: object): Promise<[{ promise(): Promise<unknown[]>; metadata: unknown }]>;
+  checkDeleteCustomJobProgress(name: string): Promise<{ done: boolean; metadata: unknown }>;
+}
+
+async function all(items: AsyncIterable<unknown>): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
+
+/** Every call the product makes, through shared/vertex/jobs.ts. */
+async function productCalls(c: JobServiceClient) {
+  const jobs = vertexJobs(() => c);
+  return {
+    create: await jobs.create(PARENT, { displayName: "lazy", jobSpec: {} }, 10_000),
+    list: await jobs.listPage(PARENT, 'labels.launch-id="x"', 10, undefined),
+    find: await jobs.findByLaunchId(PARENT, "x"),
+    cancel: await jobs.cancel(JOB),
+  };
+}
+
+/** Every mixin method, and a long-running DeleteCustomJob polled to its end. */
+async function mixinCalls(c: Mixins) {
+  const op = `${JOB}/operations/1`;
+  const [operation] = await c.deleteCustomJob({ name: JOB });
+  const [result, metadata] = await operation.promise();
+  const progress = await c.checkDeleteCustomJobProgress(op);
+  return {
+    getLocation: (await c.getLocation({ name: PARENT }))[0],
+    listLocations: await all(c.listLocationsAsync({ name: "projects/p" })),
+    getIamPolicy: (await c.getIamPolicy({ resource: JOB }))[0],
+    setIamPolicy: (await c.setIamPolicy({ resource: JOB, policy: { version: 1 } }))[0],
+    testIamPermissions: (await c.testIamPermissions({ resource: JOB, permissions: ["p.a"] }))[0],
+    getOperation: (await c.getOperation({ name: op }))[0],
+    listOperations: await all(c.listOperationsAsync({ name: JOB })),
+    cancelOperation: await c.cancelOperation({ name: op }),
+    deleteOperation: await c.deleteOperation({ name: op }),
+    deleteCustomJob: { result, metadata, first: operation.metadata },
+    checkProgress: { done: progress.done, metadata: progress.metadata },
+  };
+}
+
+/** The product's calls, then the mixins; the answers as plain JSON. */
+async function drive(c: JobServiceClient, afterProductCalls: () => void) {
+  const product = await productCalls(c);
+  afterProductCalls();
+  const mixins = await mixinCalls(c as unknown as Mixins);
+  return JSON.parse(JSON.stringify({ product, mixins }));
+}
+
+describe("the bundled JobService client with lazy mixins", () => {
+  it("answers every product call and every mixin like the shipped client", async () => {
+    const original = client(Original);
+    const rewritten = client(Rewritten);
+    try {
+      calls.length = 0;
+      const want = await drive(original, () => {});
+      const wantCalls = [...calls];
+      calls.length = 0;
+      const got = await drive(rewritten, () => {
+        for (const m of MIXINS) assert.ok(!made(rewritten, m), `${m} made by the product's calls`);
+      });
+      assert.deepEqual(got, want);
+      assert.deepEqual(calls, wantCalls, "the same requests reached the server");
+      for (const m of MIXINS) assert.ok(made(rewritten, m), `${m} made once it was called`);
+      assert.ok(wantCalls.includes("google.longrunning.Operations/GetOperation"));
+      assert.ok(wantCalls.includes("google.iam.v1.IAMPolicy/SetIamPolicy"));
+      assert.ok(wantCalls.includes("google.cloud.location.Locations/ListLocations"));
+      assert.equal(want.product.create.name, JOB);
+      assert.equal(want.mixins.checkProgress.done, true);
+    } finally {
+      await Promise.all([original.close(), rewritten.close()]);
+    }
+  });
+
+  it("makes no mixin at construction or to close it, and keeps them assignable", async () => {
+    const c = client(Rewritten);
+    for (const m of MIXINS) assert.ok(!made(c, m), `${m} not made at construction`);
+    await vertexJobs(() => c).cancel(JOB);
+    await c.close();
+    for (const m of MIXINS) assert.ok(!made(c, m), `${m} not made by close()`);
+    const d = client(Rewritten) as unknown as Record<string, unknown>;
+    d.iamClient = { close: async () => {} };
+    assert.ok(made(d, "iamClient"), "an assigned mixin is kept");
+  });
+
+  it("fails the build naming the rewrite when the shipped constructor changes", () => {
+    const source = readFileSync(require.resolve(CLIENT_MODULE), "utf8");
+    assert.doesNotThrow(() => rewriteJobServiceClient(source));
+    const changed = source.replace(
+      "this.locationsClient = new",
+      "this.locationsClient = await new",
+    );
+    assert.throws(
+      () => rewriteJobServiceClient(changed),
+      /LocationsClient in the constructor.*found 0.*update scripts\/lazy_mixins\.mjs/,
+    );
+    const extra = `${source}\nfunction f() { this.iamClient = new this._gaxModule.IamClient(this._gaxGrpc, opts); }`;
+    assert.throws(
+      () => rewriteJobServiceClient(extra),
+      /expected 1 × IamClient in the constructor in job_service_client\.js, found 2/,
+    );
+  });
+});
