@@ -1,13 +1,17 @@
 // Cloud Function `ingest` (gen2, HTTP): the front door W&B webhook automations call
 // (SPEC §8). Wiring only: options once per instance, the front before the framework's
-// body parsing, and the core per request.
-import { http } from "@google-cloud/functions-framework";
+// body parsing, and the core per request. SIGTERM lets the requests in flight finish (up to
+// the grace), flushes the topic and exits 0; a request arriving while draining gets 503
+// with Retry-After (shared/shutdown.ts).
+import { http, type Request, type Response } from "@google-cloud/functions-framework";
 import { pubsubClient } from "../../shared/clients.js";
+import { refusal } from "../../shared/ingest/answers.js";
 import { bodyOf, createFront, installFront, sendAnswer } from "../../shared/ingest/front.js";
 import { handleWebhook } from "../../shared/ingest/ingest.js";
 import { parseIngestOptions } from "../../shared/ingest/options.js";
 import { checkHead, tooLarge } from "../../shared/ingest/request_head.js";
 import { createLogger } from "../../shared/log.js";
+import { installShutdown } from "../../shared/shutdown.js";
 
 // Parsed once per instance; a bad variable fails start-up here, loudly.
 const options = parseIngestOptions(process.env);
@@ -34,9 +38,28 @@ const deps = {
     topic.publishMessage({ data, attributes }),
 };
 
+const drain = installShutdown({
+  graceMs: options.SHUTDOWN_GRACE_SECONDS * 1000,
+  log,
+  flush: () => topic.flush(),
+  close: () => topic.pubsub.close(),
+});
+const draining = refusal(
+  503,
+  "shutting_down",
+  "this instance is shutting down (SIGTERM); send the webhook again in a second",
+  [],
+  { "Retry-After": "1" },
+);
+
 let warnedNoFront = false;
 
-http("ingest", async (req, res) => {
+// While draining, refused before any work; otherwise tracked until answered.
+http("ingest", (req, res) =>
+  drain.draining ? sendAnswer(res, draining) : drain.run(() => serve(req, res)),
+);
+
+async function serve(req: Request, res: Response): Promise<void> {
   // The front answered every refusal of the head already; this repeats the pure check for
   // the case where the front is not in place (then the framework read the body).
   const early = checkHead({ method: req.method, headers: req.headers }, options);
@@ -52,4 +75,4 @@ http("ingest", async (req, res) => {
       return sendAnswer(res, tooLarge(body.length, options));
   }
   sendAnswer(res, await handleWebhook({ headers: req.headers, body }, deps));
-});
+}
