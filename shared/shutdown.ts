@@ -4,8 +4,8 @@
 // with 500 and calls process.exit() at once, so nothing in flight finishes and nothing
 // batched is sent. This file replaces that handler:
 //
-// 1. stop taking work: a delivery that arrives while draining is refused at once with the
-//    retryable `shutting_down` (the framework answers 500, so Pub/Sub redelivers it);
+// 1. stop taking work: a request that arrives while draining is refused at once, before the
+//    framework sees it (503, so Pub/Sub redelivers it; shared/drain_front.ts);
 // 2. wait for the work in flight, up to the grace (SHUTDOWN_GRACE_SECONDS);
 // 3. flush the status publisher (topic.flush()), then close the clients, each bounded;
 // 4. exit 0.
@@ -16,6 +16,7 @@
 // an event it wrote to the outbox is published by whoever settles the record. Nothing in
 // the shutdown itself throws: a failed flush or close is logged and the exit still happens.
 import type { EventEmitter } from "node:events";
+import { installDrainFront } from "./drain_front.js";
 import { DispatchError } from "./errors.js";
 import type { Logger } from "./log.js";
 
@@ -173,15 +174,21 @@ export function takeOverSignals(
   });
 }
 
-/** Wiring for a function's index.ts: the drain its handler runs work through, with signals taken over. */
+/**
+ * Wiring for a function's index.ts, at module load: the drain, fed by every HTTP request
+ * the framework's server gets (shared/drain_front.ts; `refuse` answers one while
+ * draining), with SIGTERM/SIGINT taken over.
+ */
 export function installShutdown(
   deps: Omit<ShutdownDeps, "drain" | "exit"> & {
+    refuse?: Parameters<typeof installDrainFront>[1];
     proc?: Pick<EventEmitter, "on" | "removeListener">;
     exit?: (code: number) => void;
   },
 ): Drain {
   const drain = createDrain(deps.clock);
   const exit = deps.exit ?? ((code: number) => process.exit(code));
+  installDrainFront(drain, deps.refuse);
   takeOverSignals(deps.proc ?? process, shutdownSequence({ ...deps, drain, exit }));
   return drain;
 }

@@ -2,7 +2,7 @@
 // decode the delivery, call the core, and map the outcome to ack (return) or retry
 // (throw, so the Functions Framework answers 500 and Pub/Sub redelivers with backoff).
 // SIGTERM drains the deliveries in flight, flushes the status publisher and exits 0
-// (shared/shutdown.ts); a delivery that arrives while draining is refused (redelivered).
+// (shared/shutdown.ts); a push that arrives while draining gets 503 (redelivered).
 import { type CloudEvent, cloudEvent } from "@google-cloud/functions-framework";
 import { makeClients } from "../../shared/clients.js";
 import { decodeDelivery } from "../../shared/dispatch/delivery.js";
@@ -19,30 +19,28 @@ const made = () =>
   makeClients(options).then((clients) => ({ clients, deps: dispatchDeps(options, clients) }));
 let instance: ReturnType<typeof made> | undefined;
 
-const drain = installShutdown({
+installShutdown({
   graceMs: options.SHUTDOWN_GRACE_SECONDS * 1000,
   log: createLogger({ level: options.LOG_LEVEL, secrets: [options.WANDB_API_KEY] }),
   flush: async () => (instance ? (await instance).deps.publish.flush() : undefined),
   close: async () => (instance ? (await instance).clients.close() : undefined),
 });
 
-cloudEvent("dispatch", (event: CloudEvent<unknown>) =>
-  drain.run(async () => {
-    instance ??= made();
-    const d = (await instance).deps;
-    const delivery = decodeDelivery(event);
-    try {
-      await handleDelivery(delivery, d);
-    } catch (err) {
-      const retryable = isRetryable(err);
-      d.log.warning(`delivery failed; ${retryable ? "Pub/Sub will redeliver" : "acknowledged"}`, {
-        message_id: delivery.messageId,
-        delivery_attempt: delivery.deliveryAttempt,
-        error: err instanceof DispatchError ? err.toJSON() : err,
-      });
-      // Invariant: only retryable errors reach here in practice (the core records and acks
-      // permanent ones); an unexpected error is retried rather than lost.
-      if (retryable) throw err;
-    }
-  }),
-);
+cloudEvent("dispatch", async (event: CloudEvent<unknown>) => {
+  instance ??= made();
+  const d = (await instance).deps;
+  const delivery = decodeDelivery(event);
+  try {
+    await handleDelivery(delivery, d);
+  } catch (err) {
+    const retryable = isRetryable(err);
+    d.log.warning(`delivery failed; ${retryable ? "Pub/Sub will redeliver" : "acknowledged"}`, {
+      message_id: delivery.messageId,
+      delivery_attempt: delivery.deliveryAttempt,
+      error: err instanceof DispatchError ? err.toJSON() : err,
+    });
+    // Invariant: only retryable errors reach here in practice (the core records and acks
+    // permanent ones); an unexpected error is retried rather than lost.
+    if (retryable) throw err;
+  }
+});

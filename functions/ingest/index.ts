@@ -3,7 +3,7 @@
 // body parsing, and the core per request. SIGTERM lets the requests in flight finish (up to
 // the grace), flushes the topic and exits 0; a request arriving while draining gets 503
 // with Retry-After (shared/shutdown.ts).
-import { http, type Request, type Response } from "@google-cloud/functions-framework";
+import { http } from "@google-cloud/functions-framework";
 import { pubsubClient } from "../../shared/clients.js";
 import { refusal } from "../../shared/ingest/answers.js";
 import { bodyOf, createFront, installFront, sendAnswer } from "../../shared/ingest/front.js";
@@ -24,6 +24,22 @@ if (options.WEBHOOK_TOKEN === undefined) {
     "WEBHOOK_TOKEN is not set: every request is refused with 500. Mount the webhook token secret as WEBHOOK_TOKEN (Terraform does) and redeploy",
   );
 }
+// Installed before the front, so the drain sees each request first (a refusal reads no body).
+const draining = refusal(
+  503,
+  "shutting_down",
+  "this instance is shutting down (SIGTERM); send the webhook again in a second",
+  [],
+  { "Retry-After": "1" },
+);
+installShutdown({
+  graceMs: options.SHUTDOWN_GRACE_SECONDS * 1000,
+  log,
+  flush: () => topic.flush(),
+  close: () => topic.pubsub.close(),
+  refuse: (_req, res) => sendAnswer(res, draining),
+});
+
 installFront(createFront(options, log));
 
 // Publishes at once (no batching delay): one webhook is one message, answered when sent.
@@ -38,28 +54,9 @@ const deps = {
     topic.publishMessage({ data, attributes }),
 };
 
-const drain = installShutdown({
-  graceMs: options.SHUTDOWN_GRACE_SECONDS * 1000,
-  log,
-  flush: () => topic.flush(),
-  close: () => topic.pubsub.close(),
-});
-const draining = refusal(
-  503,
-  "shutting_down",
-  "this instance is shutting down (SIGTERM); send the webhook again in a second",
-  [],
-  { "Retry-After": "1" },
-);
-
 let warnedNoFront = false;
 
-// While draining, refused before any work; otherwise tracked until answered.
-http("ingest", (req, res) =>
-  drain.draining ? sendAnswer(res, draining) : drain.run(() => serve(req, res)),
-);
-
-async function serve(req: Request, res: Response): Promise<void> {
+http("ingest", async (req, res) => {
   // The front answered every refusal of the head already; this repeats the pure check for
   // the case where the front is not in place (then the framework read the body).
   const early = checkHead({ method: req.method, headers: req.headers }, options);
@@ -75,4 +72,4 @@ async function serve(req: Request, res: Response): Promise<void> {
       return sendAnswer(res, tooLarge(body.length, options));
   }
   sendAnswer(res, await handleWebhook({ headers: req.headers, body }, deps));
-}
+});

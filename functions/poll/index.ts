@@ -3,7 +3,7 @@
 // the active set or Vertex jobs fails, so Pub/Sub redelivers it; per-launch failures are
 // logged and left for the next tick (the core changes nothing it could not publish).
 // SIGTERM lets the tick in flight finish (up to the grace), flushes, exits 0; a tick that
-// arrives while draining is refused (shared/shutdown.ts).
+// arrives while draining gets 503 (shared/shutdown.ts).
 import { cloudEvent } from "@google-cloud/functions-framework";
 import { bridgeOnTick } from "../../shared/bridge/deps.js";
 import { makeClients } from "../../shared/clients.js";
@@ -23,17 +23,15 @@ let instance: ReturnType<typeof made> | undefined;
 // The W&B run-queue bridge (SPEC §13), after the poll's work; it never fails the tick.
 const bridge = bridgeOnTick(options, process.env);
 
-const drain = installShutdown({
+installShutdown({
   graceMs: options.SHUTDOWN_GRACE_SECONDS * 1000,
   log: createLogger({ level: options.LOG_LEVEL, secrets: [options.WANDB_API_KEY] }),
   flush: async () => (instance ? (await instance).deps.publish.flush() : undefined),
   close: async () => (instance ? (await instance).clients.close() : undefined),
 });
 
-cloudEvent("poll", () =>
-  drain.run(async () => {
-    instance ??= made();
-    await runTick((await instance).deps);
-    await bridge();
-  }),
-);
+cloudEvent("poll", async () => {
+  instance ??= made();
+  await runTick((await instance).deps);
+  await bridge();
+});

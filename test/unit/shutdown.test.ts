@@ -3,7 +3,10 @@
 // the flush and close run bounded and never throw, the framework's handler is replaced.
 import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
+import http, { type IncomingMessage, request, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { describe, it } from "node:test";
+import { drainListener, installDrainFront, refuse503 } from "../../shared/drain_front.js";
 import { DispatchError, isRetryable } from "../../shared/errors.js";
 import { createLogger } from "../../shared/log.js";
 import {
@@ -14,6 +17,7 @@ import {
   shutdownSequence,
   takeOverSignals,
 } from "../../shared/shutdown.js";
+import { eventually } from "../helpers/eventually.js";
 
 /** Time moves only when the test says; `after` resolves once the time has come. */
 function manualClock(): DrainClock & { advance(ms: number): Promise<void>; waiting(): number } {
@@ -242,5 +246,80 @@ describe("takeOverSignals", () => {
     for (let turn = 0; turn < 50 && exits.length === 0; turn++)
       await new Promise((r) => setImmediate(r));
     assert.deepEqual(exits, [0], "exited 0 within 50 event-loop turns of the work's end");
+  });
+});
+
+describe("drain front (shared/drain_front.ts), over a real HTTP server", () => {
+  // Through the module object, as the framework's CommonJS require("http") sees it.
+  async function serve(listener: (req: IncomingMessage, res: ServerResponse) => void) {
+    const server = http.createServer(listener);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const { port } = server.address() as AddressInfo;
+    return {
+      post: (): Promise<{ status: number; retryAfter: string | undefined }> =>
+        new Promise((resolve, reject) => {
+          const req = request(
+            { host: "127.0.0.1", port, method: "POST", path: "/", agent: false },
+            (res) => {
+              res.resume();
+              res.on("end", () =>
+                resolve({ status: res.statusCode ?? 0, retryAfter: res.headers["retry-after"] }),
+              );
+            },
+          );
+          req.on("error", reject);
+          req.end("{}");
+        }),
+      close: () => new Promise<void>((r) => server.close(() => r())),
+    };
+  }
+
+  it("tracks a request until its answer is written, and answers one arriving while draining with 503", async () => {
+    const drain = createDrain(manualClock());
+    const hold = deferred();
+    let reached = 0;
+    const app = (_req: IncomingMessage, res: ServerResponse) => {
+      reached++;
+      void hold.promise.then(() => res.writeHead(204).end());
+    };
+    const s = await serve(drainListener(drain, app, refuse503));
+    try {
+      const first = s.post();
+      await eventually(() => drain.inFlight(), {
+        until: (n) => n === 1,
+        timeout: 10_000,
+        what: "the first request to be in flight",
+      });
+      let drained: unknown;
+      const draining = drain.drain(8000).then((r) => {
+        drained = r;
+      });
+      const second = await s.post();
+      assert.deepEqual(second, { status: 503, retryAfter: "1" }, "refused at once, redeliverable");
+      assert.equal(reached, 1, "the refused request never reached the framework");
+      assert.equal(drained, undefined, "the first request is still in flight");
+      hold.resolve();
+      assert.equal((await first).status, 204);
+      await draining;
+      assert.deepEqual(drained, { finished: 1, abandoned: 0, waitedMs: 0 });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("installDrainFront wraps only the next server created", async () => {
+    const drain = createDrain(manualClock());
+    installDrainFront(drain);
+    const app = (_req: IncomingMessage, res: ServerResponse) => res.writeHead(204).end();
+    const wrapped = await serve(app);
+    const plain = await serve(app);
+    try {
+      void drain.drain(8000);
+      assert.equal((await wrapped.post()).status, 503);
+      assert.equal((await plain.post()).status, 204);
+    } finally {
+      await wrapped.close();
+      await plain.close();
+    }
   });
 });
