@@ -61,6 +61,30 @@ function captureLog() {
   };
 }
 
+// Through the module object, as the framework's CommonJS require("http") sees it.
+async function serve(listener: (req: IncomingMessage, res: ServerResponse) => void) {
+  const server = http.createServer(listener);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    post: (): Promise<{ status: number; retryAfter: string | undefined }> =>
+      new Promise((resolve, reject) => {
+        const req = request(
+          { host: "127.0.0.1", port, method: "POST", path: "/", agent: false },
+          (res) => {
+            res.resume();
+            res.on("end", () =>
+              resolve({ status: res.statusCode ?? 0, retryAfter: res.headers["retry-after"] }),
+            );
+          },
+        );
+        req.on("error", reject);
+        req.end("{}");
+      }),
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
 describe("createDrain", () => {
   it("waits for the work in flight, then reports it finished", async () => {
     const clock = manualClock();
@@ -235,11 +259,15 @@ describe("takeOverSignals", () => {
       proc,
       exit: (c) => exits.push(c),
     });
+    // The next server made is the framework's: its requests feed the drain.
+    const s = await serve((_req, res) => res.writeHead(204).end());
     const work = deferred();
     const answered = drain.run(() => work.promise);
     proc.emit("SIGTERM");
     await settle();
     assert.deepEqual(exits, []);
+    assert.equal((await s.post()).status, 503, "a push during the drain is refused");
+    await s.close();
     work.resolve();
     await answered;
     // The exit comes one setImmediate after the close (the answer leaves the socket first).
@@ -250,30 +278,6 @@ describe("takeOverSignals", () => {
 });
 
 describe("drain front (shared/drain_front.ts), over a real HTTP server", () => {
-  // Through the module object, as the framework's CommonJS require("http") sees it.
-  async function serve(listener: (req: IncomingMessage, res: ServerResponse) => void) {
-    const server = http.createServer(listener);
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    const { port } = server.address() as AddressInfo;
-    return {
-      post: (): Promise<{ status: number; retryAfter: string | undefined }> =>
-        new Promise((resolve, reject) => {
-          const req = request(
-            { host: "127.0.0.1", port, method: "POST", path: "/", agent: false },
-            (res) => {
-              res.resume();
-              res.on("end", () =>
-                resolve({ status: res.statusCode ?? 0, retryAfter: res.headers["retry-after"] }),
-              );
-            },
-          );
-          req.on("error", reject);
-          req.end("{}");
-        }),
-      close: () => new Promise<void>((r) => server.close(() => r())),
-    };
-  }
-
   it("tracks a request until its answer is written, and answers one arriving while draining with 503", async () => {
     const drain = createDrain(manualClock());
     const hold = deferred();
