@@ -5,8 +5,8 @@
 // not failed and redelivered. Pushes that arrive during the drain get 503 and are
 // redelivered. Then every launch ends with exactly one job, a `submitted` and a `finished`
 // event, nothing left `dispatching`, no event published twice, and every event seen within
-// 10 s of its commit (an event stranded in an outbox by a killed instance comes only after
-// the 30 s outbox hold). Without the drain, the Functions Framework's own handler answers
+// 25 s of its commit (an event stranded in an outbox by a killed instance comes only after
+// the 30 s outbox hold; the figure printed is the largest delay seen). Without the drain, the Functions Framework's own handler answers
 // the latest request 500 and exits at once: the in-hand deliveries are not acknowledged.
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -30,6 +30,11 @@ test("SIGTERM mid-burst: the deliveries in hand finish, every launch has exactly
     poison: 0,
     limitedShare: 0,
     settleTimeoutMs: 300_000,
+    // The drain, not the lease, finishes the work here: a lease long enough that a machine
+    // stalled by load (2 shared cores) does not expire it mid-delivery, which would let the
+    // poll function take a launch over while its holder is still creating the job.
+    leaseSeconds: 30,
+    createDeadlineSeconds: 10,
     log: (line) => process.stderr.write(`${line}\n`),
   });
   const v = result.verdict;
@@ -57,5 +62,5 @@ test("SIGTERM mid-burst: the deliveries in hand finish, every launch has exactly
   // disagree counts launches whose last event is not `finished` or whose record/job differ.
   assert.equal(v.disagree, 0, `events and records\n${detail}`);
   assert.equal(v.event_repeats, 0, `no event published twice\n${detail}`);
-  assert.ok(maxDelay < 10_000, `every event within 10 s of its commit\n${detail}`);
+  assert.ok(maxDelay < 25_000, `every event before the 30 s outbox hold ends\n${detail}`);
 });
