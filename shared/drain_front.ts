@@ -23,7 +23,13 @@ export function refuse503(_req: http.IncomingMessage, res: http.ServerResponse):
 /** Wraps a request listener so that the drain tracks (or refuses) each request. */
 export function drainListener(drain: Drain, app: Listener, refuse: Listener): Listener {
   return (req, res) => {
-    if (drain.draining) return refuse(req, res);
+    if (drain.draining) {
+      // Read the body first: closing a socket with unread bytes resets it (the pusher would
+      // see ECONNRESET instead of the 503).
+      req.once("end", () => refuse(req, res));
+      req.resume();
+      return;
+    }
     void drain.run(
       () =>
         new Promise<void>((answered) => {

@@ -8,7 +8,7 @@ import type { WriteRateReport } from "../../local/gcs/index.js";
 import { pullMessages, pushEndpoint, SUBSCRIPTIONS, TOPICS } from "../../local/pubsub/index.js";
 import { queueYaml, startTestStack, type TestStack } from "../helpers/stack.js";
 import { injectFaults } from "./faults.js";
-import { type CountingProxy, countingProxy, type PushAnswer } from "./proxy.js";
+import { type CountingProxy, countingProxy, type PushAnswer, type PushCounts } from "./proxy.js";
 import {
   chaosLine,
   type Figures,
@@ -68,7 +68,7 @@ export interface ChaosResult {
   line: string;
   faultsByKind: Record<string, number>;
   writeRates: WriteRateReport;
-  push: { deliveries: number; acked: number; nacked: number; unreachable: number };
+  push: PushCounts;
   publishes: number;
   elapsedMs: number;
   /** Per SIGTERM (killSignal "stop"): the deliveries in flight at the signal and what each was answered. */
@@ -145,7 +145,7 @@ export async function runChaos(partial: Partial<ChaosOptions>): Promise<ChaosRes
       line: chaosLine(figures, verdict),
       faultsByKind,
       writeRates: stack.gcs.control.writeRates(5),
-      push: { ...proxy.counts },
+      push: { ...proxy.counts, unreachableCodes: [...proxy.counts.unreachableCodes] },
       publishes,
       elapsedMs: Date.now() - started,
       sigterms,

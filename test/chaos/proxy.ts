@@ -12,6 +12,8 @@ export interface PushCounts {
   nacked: number;
   /** Pushes that failed in flight (the instance died under them) or found no instance in time. */
   unreachable: number;
+  /** The error code of each unreachable push (ECONNRESET: the instance died under it). */
+  unreachableCodes: string[];
 }
 
 /** The answer a delivery got: its HTTP status, or "unreachable" (the instance died under it). */
@@ -53,7 +55,13 @@ function forward(
 }
 
 export async function countingProxy(target: () => string, waitMs = 60_000): Promise<CountingProxy> {
-  const counts: PushCounts = { deliveries: 0, acked: 0, nacked: 0, unreachable: 0 };
+  const counts: PushCounts = {
+    deliveries: 0,
+    acked: 0,
+    nacked: 0,
+    unreachable: 0,
+    unreachableCodes: [],
+  };
   const forwarding = new Map<number, number>();
   const answers = new Map<number, PushAnswer>();
   const server = createServer(async (req, res) => {
@@ -83,6 +91,9 @@ export async function countingProxy(target: () => string, waitMs = 60_000): Prom
           continue;
         }
         counts.unreachable++;
+        counts.unreachableCodes.push(
+          refused ? "ECONNREFUSED (no instance in time)" : String((err as { code?: string }).code),
+        );
         answers.set(id, "unreachable");
         res.writeHead(503);
         res.end();
