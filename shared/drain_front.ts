@@ -41,14 +41,27 @@ export function drainListener(drain: Drain, app: Listener, refuse: Listener): Li
   };
 }
 
+/** What the front gives the shutdown: the framework's server, to stop listening once drained. */
+export interface DrainFront {
+  /** Stops accepting connections (those open keep their answers); a no-op before the server exists. */
+  stopListening(): void;
+}
+
 /** Puts `drainListener` in front of the next HTTP server this process creates (the framework's). */
-export function installDrainFront(drain: Drain, refuse: Listener = refuse503): void {
+export function installDrainFront(drain: Drain, refuse: Listener = refuse503): DrainFront {
   const original = http.createServer;
+  let server: http.Server | undefined;
   const patched = (...args: unknown[]) => {
     http.createServer = original;
     const i = args.findIndex((a) => typeof a === "function");
     if (i >= 0) args[i] = drainListener(drain, args[i] as Listener, refuse);
-    return (original as (...a: unknown[]) => http.Server).apply(http, args);
+    server = (original as (...a: unknown[]) => http.Server).apply(http, args);
+    return server;
   };
   http.createServer = patched as typeof http.createServer;
+  return {
+    stopListening: () => {
+      server?.close();
+    },
+  };
 }

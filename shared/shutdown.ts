@@ -7,7 +7,8 @@
 // 1. stop taking work: a request that arrives while draining is refused at once, before the
 //    framework sees it (503, so Pub/Sub redelivers it; shared/drain_front.ts);
 // 2. wait for the work in flight, up to the grace (SHUTDOWN_GRACE_SECONDS);
-// 3. flush the status publisher (topic.flush()), then close the clients, each bounded;
+// 3. stop listening; flush the status publisher (topic.flush()), then close the clients,
+//    each bounded;
 // 4. exit 0.
 //
 // Invariants: work still running when the grace ends is abandoned, never cut in a way that
@@ -120,6 +121,8 @@ export interface ShutdownDeps {
   /** Closes the clients; a no-op before they exist. */
   close(): Promise<void>;
   exit(code: number): void;
+  /** Once drained: stop accepting connections, so a push arriving later finds another instance. */
+  stopListening?(): void;
   clock?: DrainClock;
 }
 
@@ -142,6 +145,9 @@ export function shutdownSequence(deps: ShutdownDeps): (signal: string) => Promis
           `shutdown: ${result.abandoned} still running after the grace, abandoned: their deliveries are not acknowledged, so Pub/Sub redelivers them, and their leases let the next holder take over`,
           { ...result },
         );
+      // A push accepted after this would be cut by the exit (a reset); refused ones in
+      // hand are answered during the flush and close.
+      deps.stopListening?.();
       await bounded("flushing the status publisher", deps.flush, STEP_MS, clock, deps.log);
       await bounded("closing the clients", deps.close, STEP_MS, clock, deps.log);
       deps.log.info("shutdown: drained; exiting", { ...result });
@@ -188,7 +194,8 @@ export function installShutdown(
 ): Drain {
   const drain = createDrain(deps.clock);
   const exit = deps.exit ?? ((code: number) => process.exit(code));
-  installDrainFront(drain, deps.refuse);
-  takeOverSignals(deps.proc ?? process, shutdownSequence({ ...deps, drain, exit }));
+  const front = installDrainFront(drain, deps.refuse);
+  const stopListening = () => front.stopListening();
+  takeOverSignals(deps.proc ?? process, shutdownSequence({ ...deps, drain, exit, stopListening }));
   return drain;
 }

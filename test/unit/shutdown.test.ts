@@ -150,7 +150,7 @@ describe("createDrain", () => {
 });
 
 describe("shutdownSequence", () => {
-  it("drains, flushes, closes, then exits 0, in that order, once", async () => {
+  it("drains, stops listening, flushes, closes, then exits 0, in that order, once", async () => {
     const clock = manualClock();
     const drain = createDrain(clock);
     const work = deferred();
@@ -169,6 +169,7 @@ describe("shutdownSequence", () => {
         steps.push("close");
       },
       exit: (code) => steps.push(`exit ${code}`),
+      stopListening: () => steps.push("stop listening"),
     });
     const first = run("SIGTERM");
     const second = run("SIGTERM");
@@ -177,7 +178,7 @@ describe("shutdownSequence", () => {
     work.resolve();
     await first;
     await second;
-    assert.deepEqual(steps, ["flush", "close", "exit 0"]);
+    assert.deepEqual(steps, ["stop listening", "flush", "close", "exit 0"]);
     assert.ok(lines.some((l) => /SIGTERM again/.test(String(l.message))));
   });
 
