@@ -46,6 +46,7 @@ const BY_KIND: Record<ErrorKind, ExitCode> = {
   storage_rejected: EXIT.cloud,
   launch_busy: EXIT.cloud,
   pubsub_unavailable: EXIT.cloud,
+  shutting_down: EXIT.cloud,
   bad_environment: EXIT.usage,
   job_failed: EXIT.launch_failed,
   job_preempted: EXIT.launch_failed,

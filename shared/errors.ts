@@ -31,6 +31,8 @@ export const THROWN_KINDS = {
   wandb_unavailable: { retryable: true },
   /** The W&B API refused a call (401/403: the API key; a GraphQL error: a missing queue, item or agent). */
   wandb_rejected: { retryable: false },
+  /** The instance got SIGTERM and takes no new work: Pub/Sub redelivers it elsewhere (shared/shutdown.ts). */
+  shutting_down: { retryable: true },
   /** The dispatcher's own environment is wrong (bad variable); stops start-up. */
   bad_environment: { retryable: false },
 } as const satisfies Record<string, { retryable: boolean }>;

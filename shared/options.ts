@@ -41,6 +41,8 @@ const OptionsSchema = z
     /** ListCustomJobs page size of the poll function. */
     POLL_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(1000),
     LOG_LEVEL: z.enum(["debug", "info", "warning", "error"]).default("info"),
+    /** Seconds a SIGTERMed instance waits for the work in flight (Cloud Run kills it 10 s after SIGTERM). */
+    SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(9).default(8),
   })
   .refine((o) => o.LEASE_SECONDS > o.CREATE_DEADLINE_SECONDS, {
     message:
@@ -70,6 +72,8 @@ const HOW_TO_SET: Partial<Record<keyof Options, string>> = {
   PUBSUB_EMULATOR_HOST:
     "set it to host:port of the Pub/Sub emulator, e.g. 127.0.0.1:8085, or unset it",
   LOG_LEVEL: "set it to debug, info, warning or error",
+  SHUTDOWN_GRACE_SECONDS:
+    "set it to a whole number of seconds from 0 to 9, e.g. 8 (Cloud Run kills an instance 10 s after SIGTERM; the flush and close need the rest)",
 };
 
 /** One variable's problem, saying how to fix it; never its value (a mistyped secret must not reach the log). */

@@ -50,17 +50,33 @@ export function eventAttributes(event: StatusEventOut): Record<string, string> {
   return attributes;
 }
 
+/** The status publisher: publish one event, or flush every batched one (at shutdown). */
+export interface StatusPublisher extends Publish {
+  /** Sends every event still batched; resolves when Pub/Sub has them (topic.flush()). */
+  flush(): Promise<void>;
+}
+
+/**
+ * Batching of the status topic. The Node client batches ordered messages per ordering key
+ * (one queue per launch id), so events of different launches never share a publish call.
+ * `maxMessages: 1` sends a lone event at once instead of after a timer; events of one
+ * launch published while its previous publish is in flight are still batched (the client
+ * overfills the next batch while one is in flight and sends it when that one returns).
+ */
+export const STATUS_BATCHING = { maxMessages: 1, maxMilliseconds: 5 } as const;
+
 /**
  * Publishes to the status topic with ordering key `launch_id`, so an ordered subscription
  * sees one launch's events in order; a failure is `pubsub_unavailable` (retryable), and
  * the key is resumed so the next publish of that launch is not refused.
  */
-export function pubsubPublisher(pubsub: PubSub, topicName: string): Publish {
-  const topic = pubsub.topic(topicName, {
-    batching: { maxMessages: 100, maxMilliseconds: 5 },
-    messageOrdering: true,
-  });
-  return async (event) => {
+export function pubsubPublisher(
+  pubsub: PubSub,
+  topicName: string,
+  batching: { maxMessages: number; maxMilliseconds: number } = STATUS_BATCHING,
+): StatusPublisher {
+  const topic = pubsub.topic(topicName, { batching, messageOrdering: true });
+  const publish = async (event: StatusEventOut) => {
     try {
       await topic.publishMessage({
         json: event,
@@ -76,6 +92,7 @@ export function pubsubPublisher(pubsub: PubSub, topicName: string): Publish {
       );
     }
   };
+  return Object.assign(publish, { flush: () => topic.flush() });
 }
 
 /** The Cloud Console page of a CustomJob. */

@@ -20,6 +20,7 @@ locals {
     BUCKET_METADATA_TTL_SECONDS = tostring(var.dispatch.bucket_metadata_ttl_seconds)
     MAX_MESSAGE_BYTES           = tostring(var.dispatch.max_message_bytes)
     POLL_PAGE_SIZE              = tostring(var.poll.page_size)
+    SHUTDOWN_GRACE_SECONDS      = tostring(var.dispatch.shutdown_grace_seconds)
   }
 }
 
@@ -123,10 +124,11 @@ resource "google_cloudfunctions2_function" "ingest" {
     ingress_settings      = "ALLOW_ALL"
     service_account_email = google_service_account.this["ingest"].email
     environment_variables = {
-      GOOGLE_CLOUD_PROJECT = var.project_id
-      LAUNCH_TOPIC         = google_pubsub_topic.this["jobs"].name
-      MAX_MESSAGE_BYTES    = tostring(var.ingest.max_message_bytes)
-      LOG_LEVEL            = var.ingest.log_level
+      GOOGLE_CLOUD_PROJECT   = var.project_id
+      LAUNCH_TOPIC           = google_pubsub_topic.this["jobs"].name
+      MAX_MESSAGE_BYTES      = tostring(var.ingest.max_message_bytes)
+      LOG_LEVEL              = var.ingest.log_level
+      SHUTDOWN_GRACE_SECONDS = tostring(var.ingest.shutdown_grace_seconds)
     }
     secret_environment_variables {
       key        = "WEBHOOK_TOKEN"

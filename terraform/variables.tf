@@ -67,7 +67,7 @@ variable "bundles_dir" {
 }
 
 variable "dispatch" {
-  description = "The dispatch function and its push subscription on launch-jobs: delivery attempts before the dead-letter topic, retry backoff, lease and create deadline (LEASE_SECONDS, CREATE_DEADLINE_SECONDS; poll uses the same), caches, instance size, Node's V8 heap flags (NODE_OPTIONS, sized by the README's Performance section; \"\" for Node's defaults)."
+  description = "The dispatch function and its push subscription on launch-jobs: delivery attempts before the dead-letter topic, retry backoff, lease and create deadline (LEASE_SECONDS, CREATE_DEADLINE_SECONDS; poll uses the same), the SIGTERM drain (SHUTDOWN_GRACE_SECONDS; poll uses the same), caches, instance size, Node's V8 heap flags (NODE_OPTIONS, sized by the README's Performance section; \"\" for Node's defaults)."
   type = object({
     max_delivery_attempts       = optional(number, 5)
     minimum_backoff_seconds     = optional(number, 10)
@@ -82,9 +82,14 @@ variable "dispatch" {
     max_instances               = optional(number, 10)
     log_level                   = optional(string, "info")
     node_options                = optional(string, "--max-old-space-size=104 --max-semi-space-size=1")
+    shutdown_grace_seconds      = optional(number, 8)
   })
   default  = {}
   nullable = false
+  validation {
+    condition     = var.dispatch.shutdown_grace_seconds >= 0 && var.dispatch.shutdown_grace_seconds <= 9
+    error_message = "dispatch.shutdown_grace_seconds must be between 0 and 9: Cloud Run kills an instance 10 s after SIGTERM, and the flush and close need the rest."
+  }
   validation {
     condition     = var.dispatch.max_delivery_attempts >= 5 && var.dispatch.max_delivery_attempts <= 100
     error_message = "dispatch.max_delivery_attempts must be between 5 and 100 (Pub/Sub's dead-letter policy limits)."
@@ -143,17 +148,22 @@ variable "poll" {
 }
 
 variable "ingest" {
-  description = "The ingest function (the W&B webhook URL): whether a signing secret is required too (WEBHOOK_SIGNING_SECRET), instance size."
+  description = "The ingest function (the W&B webhook URL): whether a signing secret is required too (WEBHOOK_SIGNING_SECRET), the SIGTERM drain (SHUTDOWN_GRACE_SECONDS), instance size."
   type = object({
-    signing_secret    = optional(bool, false)
-    max_message_bytes = optional(number, 262144)
-    timeout_seconds   = optional(number, 60)
-    memory            = optional(string, "256Mi")
-    max_instances     = optional(number, 10)
-    log_level         = optional(string, "info")
+    signing_secret         = optional(bool, false)
+    max_message_bytes      = optional(number, 262144)
+    timeout_seconds        = optional(number, 60)
+    memory                 = optional(string, "256Mi")
+    max_instances          = optional(number, 10)
+    log_level              = optional(string, "info")
+    shutdown_grace_seconds = optional(number, 8)
   })
   default  = {}
   nullable = false
+  validation {
+    condition     = var.ingest.shutdown_grace_seconds >= 0 && var.ingest.shutdown_grace_seconds <= 9
+    error_message = "ingest.shutdown_grace_seconds must be between 0 and 9: Cloud Run kills an instance 10 s after SIGTERM."
+  }
   validation {
     condition     = contains(["debug", "info", "warning", "error"], var.ingest.log_level)
     error_message = "ingest.log_level must be debug, info, warning or error."

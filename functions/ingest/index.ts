@@ -1,13 +1,17 @@
 // Cloud Function `ingest` (gen2, HTTP): the front door W&B webhook automations call
 // (SPEC §8). Wiring only: options once per instance, the front before the framework's
-// body parsing, and the core per request.
+// body parsing, and the core per request. SIGTERM lets the requests in flight finish (up to
+// the grace), flushes the topic and exits 0; a request arriving while draining gets 503
+// with Retry-After (shared/shutdown.ts).
 import { http } from "@google-cloud/functions-framework";
 import { pubsubClient } from "../../shared/clients.js";
+import { refusal } from "../../shared/ingest/answers.js";
 import { bodyOf, createFront, installFront, sendAnswer } from "../../shared/ingest/front.js";
 import { handleWebhook } from "../../shared/ingest/ingest.js";
 import { parseIngestOptions } from "../../shared/ingest/options.js";
 import { checkHead, tooLarge } from "../../shared/ingest/request_head.js";
 import { createLogger } from "../../shared/log.js";
+import { installShutdown } from "../../shared/shutdown.js";
 
 // Parsed once per instance; a bad variable fails start-up here, loudly.
 const options = parseIngestOptions(process.env);
@@ -20,6 +24,22 @@ if (options.WEBHOOK_TOKEN === undefined) {
     "WEBHOOK_TOKEN is not set: every request is refused with 500. Mount the webhook token secret as WEBHOOK_TOKEN (Terraform does) and redeploy",
   );
 }
+// Installed before the front, so the drain sees each request first (a refusal reads no body).
+const draining = refusal(
+  503,
+  "shutting_down",
+  "this instance is shutting down (SIGTERM); send the webhook again in a second",
+  [],
+  { "Retry-After": "1" },
+);
+installShutdown({
+  graceMs: options.SHUTDOWN_GRACE_SECONDS * 1000,
+  log,
+  flush: () => topic.flush(),
+  close: () => topic.pubsub.close(),
+  refuse: (_req, res) => sendAnswer(res, draining),
+});
+
 installFront(createFront(options, log));
 
 // Publishes at once (no batching delay): one webhook is one message, answered when sent.

@@ -22,7 +22,7 @@ export interface LocalFunction {
   process: ChildProcess;
   /** Resolves with the exit code (or signal) when the process ends. */
   exited: Promise<number | string>;
-  /** SIGTERM, then SIGKILL after a grace period. */
+  /** SIGTERM, then SIGKILL 10 s later, as Cloud Run does. */
   stop(): Promise<void>;
   /** SIGKILL at once: a crash, for tests. */
   kill(): Promise<void>;
@@ -93,7 +93,8 @@ export async function startFunction(options: {
     port,
     process: child,
     exited,
-    stop: () => end("SIGTERM", 3000),
+    // Cloud Run's grace: SIGKILL 10 s after SIGTERM (the function drains within it).
+    stop: () => end("SIGTERM", 10_000),
     kill: () => end("SIGKILL", 0),
   };
 }

@@ -10,7 +10,7 @@ import { bucketQueueSource, directoryQueueSource, type QueueSource } from "../qu
 import { maskable } from "../redact.js";
 import type { RecordState } from "../schemas/launch_record.js";
 import { bucketSlots, type Slots } from "../slots.js";
-import { type Publish, pubsubPublisher } from "../status.js";
+import { type Publish, pubsubPublisher, type StatusPublisher } from "../status.js";
 import { type ActiveIndex, activeIndex } from "../storage/active_index.js";
 import { type LaunchStore, launchStore } from "../storage/launch_store.js";
 import { type VertexJobs, vertexJobs } from "../vertex/jobs.js";
@@ -55,7 +55,7 @@ export function dispatchDeps(
   options: Options,
   clients: Clients,
   now: () => Date = () => new Date(),
-): DispatchDeps {
+): DispatchDeps & { publish: StatusPublisher } {
   const state = clients.storage.bucket(options.STATE_BUCKET);
   const ttl = options.QUEUE_CONFIG_TTL_SECONDS * 1000;
   const ms = () => now().getTime();

@@ -12,7 +12,8 @@ export type RefusalKind =
   | "unsupported_media_type"
   | "payload_too_large"
   | "invalid_message"
-  | "pubsub_unavailable";
+  | "pubsub_unavailable"
+  | "shutting_down";
 
 export interface Answer {
   status: number;

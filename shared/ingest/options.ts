@@ -35,6 +35,13 @@ const IngestOptionsSchema = z.object({
       error: "expected debug, info, warning or error",
     })
     .default("info"),
+  /** Seconds a SIGTERMed instance waits for the requests in flight (Cloud Run kills it 10 s after SIGTERM). */
+  SHUTDOWN_GRACE_SECONDS: z.coerce
+    .number({ error: "expected a whole number of seconds from 0 to 9, e.g. 8" })
+    .int("expected a whole number of seconds from 0 to 9, e.g. 8")
+    .min(0, "expected a whole number of seconds from 0 to 9, e.g. 8")
+    .max(9, "expected at most 9 seconds: Cloud Run kills an instance 10 s after SIGTERM")
+    .default(8),
 });
 
 export type IngestOptions = z.infer<typeof IngestOptionsSchema>;

@@ -8,7 +8,7 @@ import type { WriteRateReport } from "../../local/gcs/index.js";
 import { pullMessages, pushEndpoint, SUBSCRIPTIONS, TOPICS } from "../../local/pubsub/index.js";
 import { queueYaml, startTestStack, type TestStack } from "../helpers/stack.js";
 import { injectFaults } from "./faults.js";
-import { countingProxy } from "./proxy.js";
+import { type CountingProxy, countingProxy, type PushAnswer, type PushCounts } from "./proxy.js";
 import {
   chaosLine,
   type Figures,
@@ -71,9 +71,13 @@ export interface ChaosResult {
   writesLine: string;
   faultsByKind: Record<string, number>;
   writeRates: WriteRateReport;
-  push: { deliveries: number; acked: number; nacked: number; unreachable: number };
+  push: PushCounts;
   publishes: number;
   elapsedMs: number;
+  /** Per SIGTERM (killSignal "stop"): the deliveries in flight at the signal and what each was answered. */
+  sigterms: Array<{ inFlight: number; answers: PushAnswer[] }>;
+  /** Per status event, ms from its `time` (when its change was committed) to the harness seeing it. */
+  eventDelaysMs: number[];
 }
 
 function noFaults() {
@@ -115,7 +119,9 @@ export async function runChaos(partial: Partial<ChaosOptions>): Promise<ChaosRes
       `chaos: ${o.launches} launches, ${plan.poison.length} poison, ${plan.kills.length} kills, publishes over ${spreadMs} ms, fault rate ${o.faultRate}, seed ${o.seed}`,
     );
     const deadline = Date.now() + o.settleTimeoutMs;
-    const killing = killAll(stack, plan, o, deadline);
+    const seen = stampArrivals(stack);
+    const sigterms: ChaosResult["sigterms"] = [];
+    const killing = killAll(stack, plan, o, deadline, proxy, sigterms);
     const publishes = await publishAll(stack, plan, o, spreadMs);
     // Faults stay on until every launch has been dispatched (dispatch lags publishing: the
     // emulator pushes at most 2 messages at once), then the run settles without them.
@@ -126,6 +132,7 @@ export async function runChaos(partial: Partial<ChaosOptions>): Promise<ChaosRes
       `chaos: ${publishes} publishes, ${kills} kills, ${progress(stack, plan).dispatched} launches dispatched after ${Date.now() - started} ms; faults cleared`,
     );
     await settle(stack, plan, o, deadline);
+    const eventDelaysMs = seen.stop();
     const verdict = verify(await collect(stack, plan, o, canary));
     const faultsByKind = faults.fired();
     const figures: Figures = {
@@ -142,9 +149,11 @@ export async function runChaos(partial: Partial<ChaosOptions>): Promise<ChaosRes
       writesLine: writesLine(verdict.writes),
       faultsByKind,
       writeRates: stack.gcs.control.writeRates(5),
-      push: { ...proxy.counts },
+      push: { ...proxy.counts, unreachableCodes: [...proxy.counts.unreachableCodes] },
       publishes,
       elapsedMs: Date.now() - started,
+      sigterms,
+      eventDelaysMs,
     };
   } finally {
     o.functionLines?.(stack.functionLines);
@@ -232,18 +241,57 @@ async function until(check: () => boolean, deadline: number): Promise<boolean> {
   return true;
 }
 
+/**
+ * When each status event reached the harness (checked every 50 ms), as ms after the event's
+ * own `time`: an event left in an outbox by a dead instance comes 30 s or more late.
+ */
+function stampArrivals(stack: TestStack): { stop(): number[] } {
+  const delays: number[] = [];
+  const stamp = () => {
+    while (delays.length < stack.events.length) {
+      const e = stack.events[delays.length] as { time?: unknown };
+      delays.push(Date.now() - Date.parse(String(e.time)));
+    }
+  };
+  const timer = setInterval(stamp, 50);
+  return {
+    stop() {
+      clearInterval(timer);
+      stamp();
+      return delays;
+    },
+  };
+}
+
+/** Deliveries the function has had for at least 100 ms (so it surely received them), waited for up to 20 s. */
+async function inFlightAtLeast100ms(proxy: CountingProxy): Promise<number[]> {
+  const old = () => proxy.inFlight().filter((d) => d.sinceMs >= 100);
+  await until(() => old().length > 0, Date.now() + 20_000);
+  return old().map((d) => d.id);
+}
+
 /** Each kill waits for its share of launches to be dispatched, so kills land mid-burst whatever the machine's speed. */
 async function killAll(
   stack: TestStack,
   plan: Plan,
   o: ChaosOptions,
   deadline: number,
+  proxy: CountingProxy,
+  sigterms: ChaosResult["sigterms"],
 ): Promise<number> {
   let kills = 0;
   for (const k of plan.kills) {
     const want = Math.ceil(k.atShare * plan.launches.length);
     if (!(await until(() => progress(stack, plan).dispatched >= want, deadline))) break;
-    await stack.restartFunction(o.killOnly ?? k.fn, o.killSignal);
+    // A SIGTERM is sent while the function has deliveries in hand (the drain's case).
+    const target = o.killOnly ?? k.fn;
+    const drains = o.killSignal === "stop" && target === "dispatch";
+    const held = drains ? await inFlightAtLeast100ms(proxy) : [];
+    await stack.restartFunction(target, o.killSignal);
+    if (drains) {
+      await until(() => held.every((id) => proxy.answer(id) !== undefined), Date.now() + 10_000);
+      sigterms.push({ inFlight: held.length, answers: held.map((id) => proxy.answer(id) ?? 0) });
+    }
     kills++;
     o.log(
       `chaos: ${o.killSignal === "kill" ? "SIGKILLed" : "SIGTERMed"} and restarted ${o.killOnly ?? k.fn} at ${progress(stack, plan).dispatched}/${plan.launches.length} dispatched (${kills}/${plan.kills.length})`,

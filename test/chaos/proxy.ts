@@ -12,11 +12,20 @@ export interface PushCounts {
   nacked: number;
   /** Pushes that failed in flight (the instance died under them) or found no instance in time. */
   unreachable: number;
+  /** The error code of each unreachable push (ECONNRESET: the instance died under it). */
+  unreachableCodes: string[];
 }
+
+/** The answer a delivery got: its HTTP status, or "unreachable" (the instance died under it). */
+export type PushAnswer = number | "unreachable";
 
 export interface CountingProxy {
   url: string;
   counts: PushCounts;
+  /** Deliveries forwarded to the function and not answered yet, with when they were forwarded. */
+  inFlight(): Array<{ id: number; sinceMs: number }>;
+  /** The answer of a delivery, once it has one. */
+  answer(id: number): PushAnswer | undefined;
   close(): Promise<void>;
 }
 
@@ -46,16 +55,28 @@ function forward(
 }
 
 export async function countingProxy(target: () => string, waitMs = 60_000): Promise<CountingProxy> {
-  const counts: PushCounts = { deliveries: 0, acked: 0, nacked: 0, unreachable: 0 };
+  const counts: PushCounts = {
+    deliveries: 0,
+    acked: 0,
+    nacked: 0,
+    unreachable: 0,
+    unreachableCodes: [],
+  };
+  const forwarding = new Map<number, number>();
+  const answers = new Map<number, PushAnswer>();
   const server = createServer(async (req, res) => {
-    counts.deliveries++;
+    const id = ++counts.deliveries;
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks);
     const deadline = Date.now() + waitMs;
     for (;;) {
       try {
-        const answer = await forward(`${target()}${req.url ?? "/"}`, req, body);
+        forwarding.set(id, Date.now());
+        const answer = await forward(`${target()}${req.url ?? "/"}`, req, body).finally(() =>
+          forwarding.delete(id),
+        );
+        answers.set(id, answer.status);
         if (answer.status >= 200 && answer.status < 300) counts.acked++;
         else counts.nacked++;
         res.writeHead(answer.status, {
@@ -70,6 +91,10 @@ export async function countingProxy(target: () => string, waitMs = 60_000): Prom
           continue;
         }
         counts.unreachable++;
+        counts.unreachableCodes.push(
+          refused ? "ECONNREFUSED (no instance in time)" : String((err as { code?: string }).code),
+        );
+        answers.set(id, "unreachable");
         res.writeHead(503);
         res.end();
         return;
@@ -81,6 +106,8 @@ export async function countingProxy(target: () => string, waitMs = 60_000): Prom
   return {
     url: `http://127.0.0.1:${port}`,
     counts,
+    inFlight: () => [...forwarding].map(([id, since]) => ({ id, sinceMs: Date.now() - since })),
+    answer: (id) => answers.get(id),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

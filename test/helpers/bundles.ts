@@ -110,6 +110,8 @@ export interface DeployedFunction {
   process: ChildProcess;
   /** The executable the function's process runs (from /proc), to prove which Node it is. */
   executable(): string | null;
+  /** Resolves with the exit code (or signal) when the process ends. */
+  exited: Promise<number | string>;
   stop(): Promise<void>;
 }
 
@@ -153,6 +155,7 @@ export async function startDeployed(options: {
     name: options.name,
     url: `http://127.0.0.1:${options.port}`,
     process: child,
+    exited,
     executable: () => {
       try {
         return readlinkSync(`/proc/${child.pid}/exe`);
@@ -163,7 +166,8 @@ export async function startDeployed(options: {
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
+        // Cloud Run's grace: SIGKILL 10 s after SIGTERM (the function drains within it).
+        const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
         await exited;
         clearTimeout(timer);
       }

@@ -232,6 +232,15 @@ describe("the built bundles, deployed as Cloud Run functions deploys them", () =
       const output = lines.join("\n");
       assert.doesNotMatch(output, new RegExp(TEST_SECRET), "the W&B key never reaches a log line");
       assert.doesNotMatch(output, new RegExp(WEBHOOK_TOKEN), "nor does the webhook token");
+
+      // SIGTERM runs the drain (shared/shutdown.ts) in the bundle, not the framework's
+      // exit-at-once handler: each function logs its drain and exits 0.
+      for (const fn of deployed) {
+        fn.process.kill("SIGTERM");
+        assert.equal(await fn.exited, 0, `${fn.name} exits 0 after SIGTERM`);
+      }
+      const drained = lines.filter((l) => l.includes("shutdown: drained; exiting"));
+      assert.equal(drained.length, 3, `each function drained:\n${lines.slice(-20).join("\n")}`);
     });
   }
 });

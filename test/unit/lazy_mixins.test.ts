@@ -191,7 +191,7 @@ async function all(items: AsyncIterable<unknown>): Promise<unknown[]> {
 async function productCalls(c: JobServiceClient) {
   const jobs = vertexJobs(() => c);
   return {
-    create: await jobs.create(PARENT, { displayName: "lazy", jobSpec: {} }, 10_000),
+    create: await jobs.create(PARENT, { displayName: "lazy", jobSpec: {} }, () => 10_000),
     list: await jobs.listPage(PARENT, 'labels.launch-id="x"', 10, undefined),
     find: await jobs.findByLaunchId(PARENT, "x"),
     cancel: await jobs.cancel(JOB),
