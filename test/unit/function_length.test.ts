@@ -1,7 +1,8 @@
 // "No function over ~60 lines" (the project's code rules), checked: every function,
-// method and arrow function in the product's sources and the local emulators and stack, measured from its first line to its
-// last with the TypeScript compiler's own parser. A factory that returns an object of
-// methods counts as one function, so its methods have to stay small too.
+// method and arrow function in the product's sources and in local/ (the emulators and the
+// stack), measured from its first line to its last with the TypeScript compiler's own
+// parser. A factory that returns an object of methods counts as one function, so its
+// methods have to stay small too.
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
