@@ -30,7 +30,7 @@ import {
   demoWandbQueueConfig,
   demoWandbQueueYaml,
 } from "./demo.js";
-import { type FunctionEnvs, functionEnvironments } from "./function_env.js";
+import { type FunctionEnvInput, type FunctionEnvs, functionEnvironments } from "./function_env.js";
 import { freePort, type LocalFunction, startFunction } from "./functions.js";
 import { type StatusEventJson, type StatusReader, startStatusReader } from "./status_reader.js";
 
@@ -119,18 +119,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   try {
     const emulators = await startEmulators(options, names, cleanup, log);
     const storage = new Storage({ projectId: names.project, apiEndpoint: emulators.gcs.url });
-    await seedQueueConfigs(storage, names, log);
-    const envs = functionEnvironments({
-      ...names,
-      env: options.env,
-      functionEnv: options.functionEnv,
-      pubsubHost: emulators.pubsubEmulator.host,
-      gcsUrl: emulators.gcs.url,
-      vertexGrpc: emulators.vertex.grpcAddress,
-      vertexRest: emulators.vertex.restUrl,
-      wandbKey: emulators.wandb.apiKey,
-      wandbUrl: emulators.wandb.url,
-    });
+    await seedBucketsAndQueues(storage, names, log);
+    const envs = functionEnvironments(functionEnvInput(options, names, emulators));
     const runner = functionRunner(options, envs);
     await startFunctions(options, runner, cleanup, log);
     const pubsub = emulatorClient(emulators.pubsubEmulator.host, names.project);
@@ -226,7 +216,7 @@ async function startEmulators(
 }
 
 /** The state, config and demo staging buckets (in the region), and the two demo queue configs. */
-async function seedQueueConfigs(
+async function seedBucketsAndQueues(
   storage: Storage,
   names: StackNames,
   log: (line: string) => void,
@@ -252,6 +242,25 @@ async function seedQueueConfigs(
   log(
     `  seeded buckets gs://${stateBucket}, gs://${configBucket}, gs://${DEMO_STAGING_BUCKET} (${region}) and queues "${DEMO_QUEUE}", "${DEMO_WANDB_QUEUE_CONFIG}"`,
   );
+}
+
+/** What the functions' environments are made of: the user's and test's, names, endpoints. */
+function functionEnvInput(
+  options: StackOptions,
+  names: StackNames,
+  emulators: Emulators,
+): FunctionEnvInput {
+  return {
+    ...names,
+    env: options.env,
+    functionEnv: options.functionEnv,
+    pubsubHost: emulators.pubsubEmulator.host,
+    gcsUrl: emulators.gcs.url,
+    vertexGrpc: emulators.vertex.grpcAddress,
+    vertexRest: emulators.vertex.restUrl,
+    wandbKey: emulators.wandb.apiKey,
+    wandbUrl: emulators.wandb.url,
+  };
 }
 
 /** The running functions by name, and how to (re)start one on a port. */
