@@ -27,35 +27,67 @@ export function route(method: string, pathname: string, query: URLSearchParams):
   const [bucketPart, objects] = splitOnce(rest.slice(1), "/o");
   const bucket = bucketPart ? decode(bucketPart) : undefined;
 
-  if (kind === "upload/storage" || kind === "resumable/upload/storage") {
-    if (!bucket || objects !== "") return null;
-    if (method === "POST" && query.get("upload_id") === null)
-      return { operation: "objects.insert", bucket };
-    if (method === "PUT" || method === "POST") return { operation: "uploads.resumable", bucket };
-    return null;
+  if (kind === "upload/storage" || kind === "resumable/upload/storage")
+    return uploadRoute(method, query, bucket, objects);
+  if (kind === "download/storage") return downloadRoute(method, bucket, objects);
+  if (bucket === undefined) return bucketsRoute(method);
+  if (objects === undefined) return bucketRoute(method, bucketPart, bucket);
+  return objectsRoute(method, query, bucket, objects);
+}
+
+/** /upload/storage/v1/b/B/o and /resumable/upload/storage/v1/b/B/o. */
+function uploadRoute(
+  method: string,
+  query: URLSearchParams,
+  bucket: string | undefined,
+  objects: string | undefined,
+): Route | null {
+  if (!bucket || objects !== "") return null;
+  if (method === "POST" && query.get("upload_id") === null)
+    return { operation: "objects.insert", bucket };
+  if (method === "PUT" || method === "POST") return { operation: "uploads.resumable", bucket };
+  return null;
+}
+
+/** /download/storage/v1/b/B/o/NAME: a media read. */
+function downloadRoute(
+  method: string,
+  bucket: string | undefined,
+  objects: string | undefined,
+): Route | null {
+  if (!bucket || !objects?.startsWith("/") || method !== "GET") return null;
+  return { operation: "objects.get", bucket, object: decode(objects.slice(1)), media: true };
+}
+
+/** /storage/v1/b: the bucket collection. */
+function bucketsRoute(method: string): Route | null {
+  if (method === "GET") return { operation: "buckets.list" };
+  if (method === "POST") return { operation: "buckets.insert" };
+  return null;
+}
+
+/** /storage/v1/b/B, B/storageLayout and B/managedFolders. */
+function bucketRoute(method: string, bucketPart: string, bucket: string): Route | null {
+  const sub = /^([^/]+)\/(storageLayout|managedFolders)$/.exec(bucketPart);
+  if (sub && method === "GET") {
+    const operation =
+      sub[2] === "storageLayout" ? "buckets.getStorageLayout" : "managedFolders.list";
+    return { operation, bucket: decode(sub[1] ?? "") };
   }
-  if (kind === "download/storage") {
-    if (!bucket || !objects?.startsWith("/") || method !== "GET") return null;
-    return { operation: "objects.get", bucket, object: decode(objects.slice(1)), media: true };
-  }
-  if (bucket === undefined) {
-    if (method === "GET") return { operation: "buckets.list" };
-    if (method === "POST") return { operation: "buckets.insert" };
-    return null;
-  }
-  if (objects === undefined) {
-    const sub = /^([^/]+)\/(storageLayout|managedFolders)$/.exec(bucketPart);
-    if (sub && method === "GET") {
-      const operation =
-        sub[2] === "storageLayout" ? "buckets.getStorageLayout" : "managedFolders.list";
-      return { operation, bucket: decode(sub[1] ?? "") };
-    }
-    if (bucketPart.includes("/")) return null;
-    if (method === "GET") return { operation: "buckets.get", bucket };
-    if (method === "PATCH" || method === "PUT") return { operation: "buckets.patch", bucket };
-    if (method === "DELETE") return { operation: "buckets.delete", bucket };
-    return null;
-  }
+  if (bucketPart.includes("/")) return null;
+  if (method === "GET") return { operation: "buckets.get", bucket };
+  if (method === "PATCH" || method === "PUT") return { operation: "buckets.patch", bucket };
+  if (method === "DELETE") return { operation: "buckets.delete", bucket };
+  return null;
+}
+
+/** /storage/v1/b/B/o[/NAME[/(rewriteTo|copyTo)/b/B2/o/NAME2]]. */
+function objectsRoute(
+  method: string,
+  query: URLSearchParams,
+  bucket: string,
+  objects: string,
+): Route | null {
   if (objects === "") {
     if (method === "GET") return { operation: "objects.list", bucket };
     if (method === "POST") return { operation: "objects.insert", bucket };

@@ -3,15 +3,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Control, Fault } from "./control.js";
 import { handleControl } from "./control_http.js";
-import { forbidden, GcsError, invalid } from "./errors.js";
-import { bucketResource, objectResource, storageLayout } from "./resources.js";
+import { forbidden, GcsError } from "./errors.js";
+import { type Reply, runOperation } from "./operations.js";
 import { type Route, route } from "./routes.js";
-import type { GcsStore, Preconditions, StoredObject } from "./store.js";
-import { parseJson, parseMultipart, ResumableUploads, verifyHashes } from "./uploads.js";
-
-type Reply =
-  | { status: number; json?: unknown; headers?: Record<string, string> }
-  | { status: number; media: StoredObject; range?: [number, number] };
+import type { GcsStore } from "./store.js";
+import { ResumableUploads } from "./uploads.js";
 
 export class GcsServer {
   private readonly uploads = new ResumableUploads();
@@ -51,7 +47,7 @@ export class GcsServer {
       if (fault?.delayMs) await sleep(fault.delayMs);
       if (fault?.when === "after" && fault.status !== undefined) {
         // The request takes effect; only its answer is lost or replaced.
-        this.run(found, url.searchParams, req, body, baseUrl(req));
+        runOperation(this.store, this.uploads, found, url.searchParams, req, body, baseUrl(req));
         if (fault.status === 0) {
           this.control.record({ ...entry, ...names(found), status: 0, fault: fault.id });
           req.socket.destroy();
@@ -68,7 +64,15 @@ export class GcsServer {
       fault = undefined;
       if (this.control.isDenied(found.bucket))
         throw denied(this.control.denyList().principal, found);
-      reply = this.run(found, url.searchParams, req, body, baseUrl(req));
+      reply = runOperation(
+        this.store,
+        this.uploads,
+        found,
+        url.searchParams,
+        req,
+        body,
+        baseUrl(req),
+      );
     } catch (err) {
       reply = errorReply(err);
     }
@@ -77,205 +81,6 @@ export class GcsServer {
     this.log(`${method} ${url.pathname} ${operation} -> ${reply.status}`);
     send(res, reply, method === "HEAD");
   }
-
-  private run(
-    r: Route,
-    q: URLSearchParams,
-    req: IncomingMessage,
-    body: Buffer,
-    base: string,
-  ): Reply {
-    const pre = preconditions(q);
-    const bucket = r.bucket ?? "";
-    const object = r.object ?? "";
-    switch (r.operation) {
-      case "buckets.insert":
-        return ok(
-          bucketResource(
-            this.store.insertBucket(q.get("project") ?? undefined, parseJson(body)),
-            base,
-          ),
-        );
-      case "buckets.get":
-        return ok(bucketResource(this.store.getBucket(bucket, pre), base));
-      case "buckets.getStorageLayout":
-        return ok(storageLayout(this.store.getBucket(bucket, pre)));
-      case "managedFolders.list":
-        this.store.getBucket(bucket);
-        return ok({ kind: "storage#managedFolders" });
-      case "buckets.list": {
-        const page = this.store.listBuckets(q.get("project") ?? undefined, {
-          prefix: q.get("prefix") ?? undefined,
-          maxResults: intParam(q, "maxResults"),
-          pageToken: q.get("pageToken") ?? undefined,
-        });
-        const json: Record<string, unknown> = { kind: "storage#buckets" };
-        if (page.items.length > 0) json.items = page.items.map((b) => bucketResource(b, base));
-        if (page.nextPageToken) json.nextPageToken = page.nextPageToken;
-        return ok(json);
-      }
-      case "buckets.patch":
-        return ok(bucketResource(this.store.patchBucket(bucket, parseJson(body), pre), base));
-      case "buckets.delete":
-        this.store.deleteBucket(bucket, pre);
-        return { status: 204 };
-      case "objects.insert":
-        return this.insert(bucket, q, req, body, pre, base);
-      case "uploads.resumable":
-        return this.resumablePut(q, req, body, base);
-      case "objects.get": {
-        const found = this.store.getObject(bucket, object, intParam(q, "generation"), pre);
-        if (!r.media) return ok(objectResource(found, base));
-        return mediaReply(found, req.headers.range);
-      }
-      case "objects.list": {
-        const page = this.store.listObjects(bucket, {
-          prefix: q.get("prefix") ?? undefined,
-          delimiter: q.get("delimiter") ?? undefined,
-          maxResults: intParam(q, "maxResults"),
-          pageToken: q.get("pageToken") ?? undefined,
-          startOffset: q.get("startOffset") ?? undefined,
-          endOffset: q.get("endOffset") ?? undefined,
-        });
-        const json: Record<string, unknown> = { kind: "storage#objects" };
-        if (page.prefixes.length > 0) json.prefixes = page.prefixes;
-        if (page.items.length > 0) json.items = page.items.map((o) => objectResource(o, base));
-        if (page.nextPageToken) json.nextPageToken = page.nextPageToken;
-        return ok(json);
-      }
-      case "objects.patch":
-      case "objects.update": {
-        const replace = r.operation === "objects.update";
-        return ok(
-          objectResource(
-            this.store.updateObject(bucket, object, parseJson(body), pre, replace),
-            base,
-          ),
-        );
-      }
-      case "objects.delete":
-        this.store.deleteObject(bucket, object, intParam(q, "generation"), pre);
-        return { status: 204 };
-      case "objects.rewrite":
-      case "objects.copy": {
-        const destination = r.destination ?? { bucket: "", object: "" };
-        const source = { bucket, name: object, generation: intParam(q, "sourceGeneration") };
-        const copied = this.store.copyObject(
-          source,
-          { bucket: destination.bucket, name: destination.object },
-          parseJson(body),
-          pre,
-        );
-        if (r.operation === "objects.copy") return ok(objectResource(copied, base));
-        const size = String(copied.data.length);
-        return ok({
-          kind: "storage#rewriteResponse",
-          totalBytesRewritten: size,
-          objectSize: size,
-          done: true,
-          resource: objectResource(copied, base),
-        });
-      }
-    }
-    throw new GcsError(404, "Not Found", "notFound");
-  }
-
-  private insert(
-    bucket: string,
-    q: URLSearchParams,
-    req: IncomingMessage,
-    body: Buffer,
-    pre: Preconditions,
-    base: string,
-  ): Reply {
-    const uploadType = q.get("uploadType");
-    const contentType = header(req, "content-type");
-    if (uploadType === "resumable") {
-      this.store.checkWrite(bucket, nameOf(q, parseJson(body)), pre);
-      const resource = { ...parseJson(body), name: nameOf(q, parseJson(body)) };
-      const mediaType = header(req, "x-upload-content-type");
-      const session = this.uploads.start(bucket, resource, mediaType, pre);
-      const location = `${base}/upload/storage/v1/b/${encodeURIComponent(bucket)}/o?uploadType=resumable&upload_id=${session.id}`;
-      return { status: 200, headers: { location } };
-    }
-    let write: ReturnType<typeof parseMultipart>;
-    if (uploadType === "multipart") write = parseMultipart(body, contentType);
-    else if (uploadType === "media")
-      write = { data: body, resource: {}, ...(contentType ? { mediaType: contentType } : {}) };
-    else if (uploadType === null && !q.has("upload_id"))
-      write = { data: Buffer.alloc(0), resource: parseJson(body) };
-    else throw invalid(`Invalid upload type: ${uploadType}`);
-    write.resource = { ...write.resource, name: nameOf(q, write.resource) };
-    verifyHashes(write.data, write.resource, header(req, "x-goog-hash"));
-    return ok(objectResource(this.store.insertObject(bucket, write, pre), base));
-  }
-
-  private resumablePut(
-    q: URLSearchParams,
-    req: IncomingMessage,
-    body: Buffer,
-    base: string,
-  ): Reply {
-    const session = this.uploads.get(q.get("upload_id") ?? "");
-    if (session.done) return ok(objectResource(session.done, base));
-    const outcome = this.uploads.put(session, header(req, "content-range"), body);
-    if (outcome.kind === "incomplete") {
-      const headers: Record<string, string> = {};
-      if (outcome.received > 0) headers.range = `bytes=0-${outcome.received - 1}`;
-      return { status: 308, headers };
-    }
-    try {
-      verifyHashes(outcome.data, session.resource, header(req, "x-goog-hash"));
-      const write = {
-        data: outcome.data,
-        resource: session.resource,
-        ...(session.mediaType ? { mediaType: session.mediaType } : {}),
-      };
-      const stored = this.store.insertObject(session.bucket, write, session.pre);
-      this.uploads.finish(session, stored);
-      return ok(objectResource(stored, base));
-    } catch (err) {
-      this.uploads.drop(session);
-      throw err;
-    }
-  }
-}
-
-function ok(json: unknown): Reply {
-  return { status: 200, json };
-}
-
-function nameOf(q: URLSearchParams, resource: Record<string, unknown>): string {
-  const name = q.get("name") ?? resource.name;
-  if (typeof name !== "string" || name === "")
-    throw new GcsError(400, "Required parameter: name", "required");
-  return name;
-}
-
-function preconditions(q: URLSearchParams): Preconditions {
-  const pre: Preconditions = {};
-  for (const key of [
-    "ifGenerationMatch",
-    "ifGenerationNotMatch",
-    "ifMetagenerationMatch",
-    "ifMetagenerationNotMatch",
-  ] as const) {
-    const value = intParam(q, key);
-    if (value !== undefined) pre[key] = value;
-  }
-  return pre;
-}
-
-function intParam(q: URLSearchParams, key: string): number | undefined {
-  const raw = q.get(key);
-  if (raw === null || raw === "") return undefined;
-  if (!/^-?\d+$/.test(raw)) throw invalid(`Invalid value for ${key}: ${raw}`);
-  return Number(raw);
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 function names(r: Route): { bucket?: string; object?: string } {
@@ -342,27 +147,6 @@ function errorReply(err: unknown): Reply {
     "backendError",
   );
   return { status: 500, json: internal.body() };
-}
-
-function mediaReply(object: StoredObject, rangeHeader: string | undefined): Reply {
-  if (!rangeHeader) return { status: 200, media: object };
-  const size = object.data.length;
-  const match = /^bytes=(\d*)-(\d*)$/.exec(rangeHeader.trim());
-  if (!match || (match[1] === "" && match[2] === "")) return { status: 200, media: object };
-  let start: number;
-  let end: number;
-  if (match[1] === "") {
-    start = Math.max(0, size - Number(match[2]));
-    end = size - 1;
-  } else {
-    start = Number(match[1]);
-    end = match[2] === "" ? size - 1 : Math.min(Number(match[2]), size - 1);
-  }
-  if (start >= size && size > 0) {
-    throw new GcsError(416, "Request range not satisfiable", "requestedRangeNotSatisfiable");
-  }
-  if (size === 0) return { status: 200, media: object };
-  return { status: 206, media: object, range: [start, end] };
 }
 
 function send(res: ServerResponse, reply: Reply, headOnly = false): void {

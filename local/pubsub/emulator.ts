@@ -72,16 +72,44 @@ export async function startPubsubEmulator(
   options: PubsubEmulatorOptions = {},
 ): Promise<PubsubEmulator> {
   const hostname = options.host ?? "127.0.0.1";
-  if (options.port && !(await portFree(hostname, options.port))) {
-    throw new Error(
-      `cannot start the Pub/Sub emulator: ${hostname}:${options.port} is already in use`,
-    );
-  }
-  const port = options.port || (await freePort(hostname));
+  const port = await choosePort(hostname, options.port);
   const projectId = options.projectId ?? "local-project";
   const host = `${hostname}:${port}`;
   const config = mkdtempSync(join(tmpdir(), "vd-pubsub-"));
   mkdirSync(join(config, "data"));
+  const child = spawnWatchdog(host, projectId, config);
+  const watched = watchOutput(child, options.log);
+  unref(child);
+
+  let closed: Promise<void> | undefined;
+  const close = () => {
+    closed ??= stop(child, watched.group).finally(() =>
+      rmSync(config, { recursive: true, force: true }),
+    );
+    return closed;
+  };
+  try {
+    await waitReady(host, options.bootTimeoutMs ?? 90_000, watched.failed);
+  } catch (err) {
+    await close();
+    const tail = watched.output.slice(-15).join("\n");
+    throw new Error(
+      `${err instanceof Error ? err.message : String(err)}\n--- emulator output ---\n${tail}`,
+    );
+  }
+  return { host, port, projectId, close };
+}
+
+/** The port asked for (refused when taken), or a free one. */
+async function choosePort(hostname: string, asked: number | undefined): Promise<number> {
+  if (asked && !(await portFree(hostname, asked))) {
+    throw new Error(`cannot start the Pub/Sub emulator: ${hostname}:${asked} is already in use`);
+  }
+  return asked || (await freePort(hostname));
+}
+
+/** The sh watchdog running `gcloud beta emulators pubsub start` with its own gcloud config. */
+function spawnWatchdog(host: string, projectId: string, config: string): ChildProcess {
   const args = [
     "beta",
     "emulators",
@@ -91,11 +119,18 @@ export async function startPubsubEmulator(
     `--project=${projectId}`,
     `--data-dir=${join(config, "data")}`,
   ];
-  const child = spawn("sh", ["-c", WATCHDOG, "watchdog", ...args], {
+  return spawn("sh", ["-c", WATCHDOG, "watchdog", ...args], {
     detached: true,
     stdio: ["pipe", "pipe", "pipe"],
     env: { ...process.env, CLOUDSDK_CONFIG: config, CLOUDSDK_CORE_DISABLE_PROMPTS: "1" },
   });
+}
+
+/**
+ * Reads the watchdog's output: the group line gives gcloud's process group; the last 50
+ * other lines are kept for error messages; the first ERROR:/Exception line is the failure.
+ */
+function watchOutput(child: ChildProcess, log: ((line: string) => void) | undefined) {
   const output: string[] = [];
   let failed: string | undefined;
   let group: number | undefined;
@@ -107,29 +142,11 @@ export async function startPubsubEmulator(
     output.push(line);
     if (output.length > 50) output.shift();
     if (line.startsWith("ERROR:") || /Exception/.test(line)) failed ??= line;
-    options.log?.(line);
+    log?.(line);
   };
   lines(child.stdout, onLine);
   lines(child.stderr, onLine);
-  unref(child);
-
-  let closed: Promise<void> | undefined;
-  const close = () => {
-    closed ??= stop(child, () => group).finally(() =>
-      rmSync(config, { recursive: true, force: true }),
-    );
-    return closed;
-  };
-  try {
-    await waitReady(host, options.bootTimeoutMs ?? 90_000, () => failed);
-  } catch (err) {
-    await close();
-    const tail = output.slice(-15).join("\n");
-    throw new Error(
-      `${err instanceof Error ? err.message : String(err)}\n--- emulator output ---\n${tail}`,
-    );
-  }
-  return { host, port, projectId, close };
+  return { output, failed: () => failed, group: () => group };
 }
 
 /** Ends the watchdog's stdin, waits for it, then until no process of gcloud's group is left. */

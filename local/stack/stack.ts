@@ -11,7 +11,6 @@ import {
   createTopology,
   emulatorClient,
   type PubsubEmulator,
-  pullMessages,
   pushEndpoint,
   SUBSCRIPTIONS,
   startPubsubEmulator,
@@ -27,22 +26,17 @@ import {
   DEMO_WANDB_PROJECT,
   DEMO_WANDB_QUEUE,
   DEMO_WANDB_QUEUE_CONFIG,
-  DEMO_WANDB_QUEUES,
   demoQueueYaml,
   demoWandbQueueConfig,
   demoWandbQueueYaml,
-  LOCAL_WEBHOOK_TOKEN,
 } from "./demo.js";
+import { type FunctionEnvInput, type FunctionEnvs, functionEnvironments } from "./function_env.js";
 import { freePort, type LocalFunction, startFunction } from "./functions.js";
+import { type StatusEventJson, type StatusReader, startStatusReader } from "./status_reader.js";
 
 export type Env = Record<string, string | undefined>;
 
-/** A status event as read from the launch-status topic. */
-export type StatusEventJson = Record<string, unknown> & {
-  launch_id: string;
-  state: string;
-  run_id: string | null;
-};
+export type { StatusEventJson } from "./status_reader.js";
 
 export interface StackOptions {
   /** The user's environment: variables set there win over the local defaults. */
@@ -112,254 +106,291 @@ function hostPort(value: string | undefined, fallback: number): number {
   return m ? Number(m[1]) : fallback;
 }
 
+/**
+ * Starts the whole system, step by step; a failing step closes what the earlier ones
+ * started. Stack.close() stops everything in the reverse order it was started.
+ */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const log = options.log ?? (() => {});
-  const env = options.env;
   // This process talks only to emulators: no GCE metadata server to probe for.
   process.env.METADATA_SERVER_DETECTION ??= "none";
-  const fixed = options.ports === "fixed";
-  const project = env.GOOGLE_CLOUD_PROJECT || "local-project";
-  const region = env.VERTEX_REGION || "us-central1";
-  const stateBucket = env.STATE_BUCKET || "local-state";
-  const configBucket = env.CONFIG_BUCKET || "local-config";
-  const queueDir = env.QUEUE_CONFIG_DIR || undefined;
-  const cleanup: Array<() => Promise<void>> = [];
-  const closeAll = async () => {
-    for (const fn of cleanup.reverse()) await fn().catch(() => {});
-  };
-
+  const names = stackNames(options.env);
+  const cleanup = new Cleanup();
   try {
-    log("starting the Pub/Sub emulator (gcloud beta emulators pubsub start)...");
-    const pubsubEmulator = await startPubsubEmulator({
-      projectId: project,
-      port: fixed ? hostPort(env.PUBSUB_EMULATOR_HOST, 8085) : 0,
-    });
-    cleanup.push(() => pubsubEmulator.close());
-    log(`  Pub/Sub emulator on ${pubsubEmulator.host}`);
-
-    const gcs = await startGcsEmulator({ port: fixed ? hostPort(env.GCS_ENDPOINT, 9023) : 0 });
-    cleanup.push(() => gcs.close());
-    log(`  GCS emulator on ${gcs.url}`);
-
-    const vertex = await startVertexEmulator({
-      grpcPort: fixed ? hostPort(env.VERTEX_ENDPOINT, 9010) : 0,
-      restPort: fixed ? hostPort(env.VERTEX_REST_ENDPOINT, 9011) : 0,
-      gcsEndpoint: gcs.url,
-      actAs: [DEMO_JOB_SERVICE_ACCOUNT, ...(env.LOCAL_ACT_AS ?? "").split(",").filter(Boolean)],
-      ...(options.vertexClock ? { clock: options.vertexClock } : {}),
-    });
-    cleanup.push(() => vertex.close());
-    log(`  Vertex emulator on ${vertex.grpcAddress} (gRPC) and ${vertex.restUrl} (REST)`);
-
-    const wandb = await startWandbLocal(env, options, fixed);
-    cleanup.push(() => wandb.close());
-    log(
-      `  W&B API emulator on ${wandb.url} (run queue ${DEMO_WANDB_ENTITY}/${DEMO_WANDB_PROJECT}/${DEMO_WANDB_QUEUE})`,
-    );
-
-    const storage = new Storage({ projectId: project, apiEndpoint: gcs.url });
-    for (const [bucket, location] of [
-      [stateBucket, region],
-      [configBucket, region],
-      [DEMO_STAGING_BUCKET, region],
-    ] as const) {
-      const [exists] = await storage.bucket(bucket).exists();
-      if (!exists) await storage.createBucket(bucket, { location });
-    }
-    const demoQueues: Array<[string, string]> = [
-      [DEMO_QUEUE, demoQueueYaml(region)],
-      [DEMO_WANDB_QUEUE_CONFIG, demoWandbQueueYaml(region)],
-    ];
-    if (queueDir) await mkdir(queueDir, { recursive: true });
-    for (const [name, yaml] of demoQueues) {
-      if (queueDir) await writeFile(join(queueDir, `${name}.yaml`), yaml);
-      else
-        await storage
-          .bucket(configBucket)
-          .file(`queues/${name}.yaml`)
-          .save(yaml, { resumable: false });
-    }
-    log(
-      `  seeded buckets gs://${stateBucket}, gs://${configBucket}, gs://${DEMO_STAGING_BUCKET} (${region}) and queues "${DEMO_QUEUE}", "${DEMO_WANDB_QUEUE_CONFIG}"`,
-    );
-
-    const functionEnv: Record<string, string> = {};
-    for (const [k, v] of Object.entries({
-      ...process.env,
-      GOOGLE_CLOUD_PROJECT: project,
-      VERTEX_REGION: region,
-      STATE_BUCKET: stateBucket,
-      ...(queueDir ? { QUEUE_CONFIG_DIR: queueDir } : { CONFIG_BUCKET: configBucket }),
-      DEFAULT_JOB_SERVICE_ACCOUNT: env.DEFAULT_JOB_SERVICE_ACCOUNT || DEMO_JOB_SERVICE_ACCOUNT,
-      PUBSUB_EMULATOR_HOST: pubsubEmulator.host,
-      GCS_ENDPOINT: gcs.url,
-      VERTEX_ENDPOINT: vertex.grpcAddress,
-      VERTEX_REST_ENDPOINT: vertex.restUrl,
-      // Locally W&B is the emulator: the bridge pops it, and jobs get it as WANDB_BASE_URL.
-      WANDB_API_KEY: wandb.apiKey,
-      WANDB_BASE_URL: wandb.url,
-      WANDB_QUEUES: env.WANDB_QUEUES || DEMO_WANDB_QUEUES,
-      QUEUE_CONFIG_TTL_SECONDS: "2",
-      // No GCE metadata server here: stop google-auth-library from probing for one.
-      METADATA_SERVER_DETECTION: "none",
-      ...options.functionEnv,
-    })) {
-      if (v !== undefined && v !== "") functionEnv[k] = v;
-    }
-
-    // Only the ingest function gets the webhook token and signing secret (from the test's
-    // functionEnv, else the user's environment, else the local token).
-    const {
-      WEBHOOK_TOKEN: givenToken,
-      WEBHOOK_SIGNING_SECRET: givenSecret,
-      ...sharedEnv
-    } = functionEnv;
-    const webhookToken = givenToken || env.WEBHOOK_TOKEN || LOCAL_WEBHOOK_TOKEN;
-    const signingSecret = givenSecret || env.WEBHOOK_SIGNING_SECRET || undefined;
-    const envOf = (name: string): Record<string, string> =>
-      name === "ingest"
-        ? {
-            ...sharedEnv,
-            WEBHOOK_TOKEN: webhookToken,
-            ...(signingSecret ? { WEBHOOK_SIGNING_SECRET: signingSecret } : {}),
-          }
-        : sharedEnv;
-    const functions = new Map<string, LocalFunction>();
-    const launchFunction = async (name: string, port: number) => {
-      const source = SOURCES[name];
-      if (!source) throw new Error(`unknown function ${name}`);
-      const fn = await startFunction({
-        name,
-        source,
-        port,
-        env: envOf(name),
-        signatureType: name === "ingest" ? "http" : "cloudevent",
-        onLine: (line) => options.functionLog?.(name, line),
-      });
-      functions.set(name, fn);
-      return fn;
-    };
-    cleanup.push(async () => {
-      for (const fn of functions.values()) await fn.stop();
-    });
-    for (const name of options.functions ?? ["dispatch", "poll", "ingest"]) {
-      const [portVar, defaultPort] = FUNCTION_PORT_VARS[name] ?? ["", 0];
-      const port = fixed ? Number(env[portVar] || defaultPort) : await freePort();
-      const fn = await launchFunction(name, port);
-      log(`  function ${name} on ${fn.url} (Functions Framework)`);
-    }
-
-    const pubsub = emulatorClient(pubsubEmulator.host, project);
+    const emulators = await startEmulators(options, names, cleanup, log);
+    const storage = new Storage({ projectId: names.project, apiEndpoint: emulators.gcs.url });
+    await seedBucketsAndQueues(storage, names, log);
+    const envs = functionEnvironments(functionEnvInput(options, names, emulators));
+    const runner = functionRunner(options, envs);
+    await startFunctions(options, runner, cleanup, log);
+    const pubsub = emulatorClient(emulators.pubsubEmulator.host, names.project);
     cleanup.push(() => pubsub.close());
-    const dispatch = functions.get("dispatch");
-    const poll = functions.get("poll");
-    await createTopology(pubsub, {
-      pushEndpoints: {
-        ...(dispatch ? { dispatch: pushEndpoint(dispatch.url, project, TOPICS.jobs) } : {}),
-        ...(poll ? { poll: pushEndpoint(poll.url, project, TOPICS.poll) } : {}),
-      },
-      ...(options.retry ? { retry: options.retry } : {}),
-      ...(options.maxDeliveryAttempts ? { maxDeliveryAttempts: options.maxDeliveryAttempts } : {}),
-    });
-    log(
-      `  topics ${Object.values(TOPICS).join(", ")}; push subscriptions ${SUBSCRIPTIONS.dispatch}, ${SUBSCRIPTIONS.poll}`,
-    );
-
-    // Cloud Scheduler's part: a tick on launch-poll every few seconds.
-    const interval = options.pollIntervalMs ?? 3000;
-    if (poll && interval > 0) {
-      const timer = setInterval(() => {
-        void pubsub
-          .topic(TOPICS.poll)
-          .publishMessage({ json: { tick: new Date().toISOString() } })
-          .catch(() => {});
-      }, interval);
-      cleanup.push(async () => clearInterval(timer));
-      log(`  a poll tick every ${interval / 1000} s (Cloud Scheduler: every minute in production)`);
-    }
-
-    // Status events: a background reader of the local pull subscription.
-    const events: StatusEventJson[] = [];
-    const waiters = new Set<() => void>();
-    let reading = true;
-    const reader = (async () => {
-      while (reading) {
-        try {
-          const got = await pullMessages(pubsub, SUBSCRIPTIONS.statusLocal, {
-            min: 1,
-            timeoutMs: 500,
-          });
-          for (const m of got) events.push(JSON.parse(m.data.toString("utf8")) as StatusEventJson);
-          if (got.length > 0) for (const w of waiters) w();
-        } catch {
-          if (reading) await new Promise((r) => setTimeout(r, 200));
-        }
-      }
-    })();
-    cleanup.push(async () => {
-      reading = false;
-      await reader;
-    });
-
-    const stack: Stack = {
-      project,
-      region,
-      env: sharedEnv,
-      pubsubEmulator,
-      gcs,
-      vertex,
-      wandb,
-      pubsub,
-      storage,
-      functions,
-      webhook: functions.get("ingest")
-        ? {
-            url: functions.get("ingest")?.url ?? "",
-            token: webhookToken,
-            signingSecret,
-          }
-        : undefined,
-      events,
-      waitForEvent(match, timeoutMs = 30_000) {
-        return new Promise((resolve, reject) => {
-          const check = () => {
-            const hit = events.find(match);
-            if (!hit) return false;
-            waiters.delete(check);
-            clearTimeout(timer);
-            resolve(hit);
-            return true;
-          };
-          const timer = setTimeout(() => {
-            waiters.delete(check);
-            reject(
-              new Error(
-                `no matching status event within ${timeoutMs} ms; events so far: ${JSON.stringify(events)}`,
-              ),
-            );
-          }, timeoutMs);
-          if (!check()) waiters.add(check);
-        });
-      },
-      async publishLaunch(body, attributes = {}) {
-        const data = Buffer.isBuffer(body)
-          ? body
-          : Buffer.from(typeof body === "string" ? body : JSON.stringify(body));
-        return pubsub.topic(TOPICS.jobs).publishMessage({ data, attributes });
-      },
-      async restartFunction(name, how = "kill") {
-        const fn = functions.get(name);
-        if (!fn) throw new Error(`function ${name} is not running`);
-        await (how === "kill" ? fn.kill() : fn.stop());
-        await launchFunction(name, fn.port);
-      },
-      close: closeAll,
-    };
-    return stack;
+    await createPushTopology(pubsub, options, names.project, runner.functions, log);
+    startPollTicks(pubsub, options, runner.functions.has("poll"), cleanup, log);
+    const status = startStatusReader(pubsub);
+    cleanup.push(() => status.stop());
+    return assembleStack({ names, emulators, storage, envs, runner, pubsub, status, cleanup });
   } catch (err) {
-    await closeAll();
+    await cleanup.closeAll();
     throw err;
   }
+}
+
+/** The project, region, buckets and queue folder: the user's environment, else local defaults. */
+interface StackNames {
+  project: string;
+  region: string;
+  stateBucket: string;
+  configBucket: string;
+  /** Queue configs go here when set, else to gs://configBucket/queues/. */
+  queueDir: string | undefined;
+}
+
+function stackNames(env: Env): StackNames {
+  return {
+    project: env.GOOGLE_CLOUD_PROJECT || "local-project",
+    region: env.VERTEX_REGION || "us-central1",
+    stateBucket: env.STATE_BUCKET || "local-state",
+    configBucket: env.CONFIG_BUCKET || "local-config",
+    queueDir: env.QUEUE_CONFIG_DIR || undefined,
+  };
+}
+
+/** What to stop, run in the reverse order of push(); a failing step does not stop the rest. */
+class Cleanup {
+  private readonly steps: Array<() => Promise<void>> = [];
+
+  push(step: () => Promise<void>): void {
+    this.steps.push(step);
+  }
+
+  readonly closeAll = async (): Promise<void> => {
+    for (const fn of this.steps.reverse()) await fn().catch(() => {});
+  };
+}
+
+interface Emulators {
+  pubsubEmulator: PubsubEmulator;
+  gcs: GcsEmulator;
+  vertex: VertexEmulator;
+  wandb: WandbEmulator;
+}
+
+/** Google's Pub/Sub emulator, then our GCS, Vertex and W&B emulators (SPEC §9 ports when fixed). */
+async function startEmulators(
+  options: StackOptions,
+  names: StackNames,
+  cleanup: Cleanup,
+  log: (line: string) => void,
+): Promise<Emulators> {
+  const env = options.env;
+  const fixed = options.ports === "fixed";
+  log("starting the Pub/Sub emulator (gcloud beta emulators pubsub start)...");
+  const pubsubEmulator = await startPubsubEmulator({
+    projectId: names.project,
+    port: fixed ? hostPort(env.PUBSUB_EMULATOR_HOST, 8085) : 0,
+  });
+  cleanup.push(() => pubsubEmulator.close());
+  log(`  Pub/Sub emulator on ${pubsubEmulator.host}`);
+
+  const gcs = await startGcsEmulator({ port: fixed ? hostPort(env.GCS_ENDPOINT, 9023) : 0 });
+  cleanup.push(() => gcs.close());
+  log(`  GCS emulator on ${gcs.url}`);
+
+  const vertex = await startVertexEmulator({
+    grpcPort: fixed ? hostPort(env.VERTEX_ENDPOINT, 9010) : 0,
+    restPort: fixed ? hostPort(env.VERTEX_REST_ENDPOINT, 9011) : 0,
+    gcsEndpoint: gcs.url,
+    actAs: [DEMO_JOB_SERVICE_ACCOUNT, ...(env.LOCAL_ACT_AS ?? "").split(",").filter(Boolean)],
+    ...(options.vertexClock ? { clock: options.vertexClock } : {}),
+  });
+  cleanup.push(() => vertex.close());
+  log(`  Vertex emulator on ${vertex.grpcAddress} (gRPC) and ${vertex.restUrl} (REST)`);
+
+  const wandb = await startWandbLocal(env, options, fixed);
+  cleanup.push(() => wandb.close());
+  log(
+    `  W&B API emulator on ${wandb.url} (run queue ${DEMO_WANDB_ENTITY}/${DEMO_WANDB_PROJECT}/${DEMO_WANDB_QUEUE})`,
+  );
+  return { pubsubEmulator, gcs, vertex, wandb };
+}
+
+/** The state, config and demo staging buckets (in the region), and the two demo queue configs. */
+async function seedBucketsAndQueues(
+  storage: Storage,
+  names: StackNames,
+  log: (line: string) => void,
+): Promise<void> {
+  const { region, stateBucket, configBucket, queueDir } = names;
+  for (const bucket of [stateBucket, configBucket, DEMO_STAGING_BUCKET]) {
+    const [exists] = await storage.bucket(bucket).exists();
+    if (!exists) await storage.createBucket(bucket, { location: region });
+  }
+  const demoQueues: Array<[string, string]> = [
+    [DEMO_QUEUE, demoQueueYaml(region)],
+    [DEMO_WANDB_QUEUE_CONFIG, demoWandbQueueYaml(region)],
+  ];
+  if (queueDir) await mkdir(queueDir, { recursive: true });
+  for (const [name, yaml] of demoQueues) {
+    if (queueDir) await writeFile(join(queueDir, `${name}.yaml`), yaml);
+    else
+      await storage
+        .bucket(configBucket)
+        .file(`queues/${name}.yaml`)
+        .save(yaml, { resumable: false });
+  }
+  log(
+    `  seeded buckets gs://${stateBucket}, gs://${configBucket}, gs://${DEMO_STAGING_BUCKET} (${region}) and queues "${DEMO_QUEUE}", "${DEMO_WANDB_QUEUE_CONFIG}"`,
+  );
+}
+
+/** What the functions' environments are made of: the user's and test's, names, endpoints. */
+function functionEnvInput(
+  options: StackOptions,
+  names: StackNames,
+  emulators: Emulators,
+): FunctionEnvInput {
+  return {
+    ...names,
+    env: options.env,
+    functionEnv: options.functionEnv,
+    pubsubHost: emulators.pubsubEmulator.host,
+    gcsUrl: emulators.gcs.url,
+    vertexGrpc: emulators.vertex.grpcAddress,
+    vertexRest: emulators.vertex.restUrl,
+    wandbKey: emulators.wandb.apiKey,
+    wandbUrl: emulators.wandb.url,
+  };
+}
+
+/** The running functions by name, and how to (re)start one on a port. */
+interface FunctionRunner {
+  functions: Map<string, LocalFunction>;
+  launch(name: string, port: number): Promise<LocalFunction>;
+}
+
+function functionRunner(options: StackOptions, envs: FunctionEnvs): FunctionRunner {
+  const functions = new Map<string, LocalFunction>();
+  const launch = async (name: string, port: number) => {
+    const source = SOURCES[name];
+    if (!source) throw new Error(`unknown function ${name}`);
+    const fn = await startFunction({
+      name,
+      source,
+      port,
+      env: envs.of(name),
+      signatureType: name === "ingest" ? "http" : "cloudevent",
+      onLine: (line) => options.functionLog?.(name, line),
+    });
+    functions.set(name, fn);
+    return fn;
+  };
+  return { functions, launch };
+}
+
+/** Each function asked for (default all three), one after the other, on its port. */
+async function startFunctions(
+  options: StackOptions,
+  runner: FunctionRunner,
+  cleanup: Cleanup,
+  log: (line: string) => void,
+): Promise<void> {
+  cleanup.push(async () => {
+    for (const fn of runner.functions.values()) await fn.stop();
+  });
+  for (const name of options.functions ?? ["dispatch", "poll", "ingest"]) {
+    const [portVar, defaultPort] = FUNCTION_PORT_VARS[name] ?? ["", 0];
+    const port =
+      options.ports === "fixed" ? Number(options.env[portVar] || defaultPort) : await freePort();
+    const fn = await runner.launch(name, port);
+    log(`  function ${name} on ${fn.url} (Functions Framework)`);
+  }
+}
+
+/** The topics and subscriptions, pushing to dispatch and poll where they run. */
+async function createPushTopology(
+  pubsub: PubSub,
+  options: StackOptions,
+  project: string,
+  functions: Map<string, LocalFunction>,
+  log: (line: string) => void,
+): Promise<void> {
+  const dispatch = functions.get("dispatch");
+  const poll = functions.get("poll");
+  await createTopology(pubsub, {
+    pushEndpoints: {
+      ...(dispatch ? { dispatch: pushEndpoint(dispatch.url, project, TOPICS.jobs) } : {}),
+      ...(poll ? { poll: pushEndpoint(poll.url, project, TOPICS.poll) } : {}),
+    },
+    ...(options.retry ? { retry: options.retry } : {}),
+    ...(options.maxDeliveryAttempts ? { maxDeliveryAttempts: options.maxDeliveryAttempts } : {}),
+  });
+  log(
+    `  topics ${Object.values(TOPICS).join(", ")}; push subscriptions ${SUBSCRIPTIONS.dispatch}, ${SUBSCRIPTIONS.poll}`,
+  );
+}
+
+/** Cloud Scheduler's part: a tick on launch-poll every few seconds (when poll runs). */
+function startPollTicks(
+  pubsub: PubSub,
+  options: StackOptions,
+  pollRuns: boolean,
+  cleanup: Cleanup,
+  log: (line: string) => void,
+): void {
+  const interval = options.pollIntervalMs ?? 3000;
+  if (!pollRuns || interval <= 0) return;
+  const timer = setInterval(() => {
+    void pubsub
+      .topic(TOPICS.poll)
+      .publishMessage({ json: { tick: new Date().toISOString() } })
+      .catch(() => {});
+  }, interval);
+  cleanup.push(async () => clearInterval(timer));
+  log(`  a poll tick every ${interval / 1000} s (Cloud Scheduler: every minute in production)`);
+}
+
+/** The handle startStack returns, over what the steps started. */
+function assembleStack(parts: {
+  names: StackNames;
+  emulators: Emulators;
+  storage: Storage;
+  envs: FunctionEnvs;
+  runner: FunctionRunner;
+  pubsub: PubSub;
+  status: StatusReader;
+  cleanup: Cleanup;
+}): Stack {
+  const { names, emulators, envs, runner, pubsub, status } = parts;
+  const { functions } = runner;
+  const ingest = functions.get("ingest");
+  return {
+    project: names.project,
+    region: names.region,
+    env: envs.shared,
+    ...emulators,
+    pubsub,
+    storage: parts.storage,
+    functions,
+    webhook: ingest
+      ? { url: ingest.url, token: envs.webhookToken, signingSecret: envs.signingSecret }
+      : undefined,
+    events: status.events,
+    waitForEvent: status.waitForEvent,
+    async publishLaunch(body, attributes = {}) {
+      const data = Buffer.isBuffer(body)
+        ? body
+        : Buffer.from(typeof body === "string" ? body : JSON.stringify(body));
+      return pubsub.topic(TOPICS.jobs).publishMessage({ data, attributes });
+    },
+    async restartFunction(name, how = "kill") {
+      const fn = functions.get(name);
+      if (!fn) throw new Error(`function ${name} is not running`);
+      await (how === "kill" ? fn.kill() : fn.stop());
+      await runner.launch(name, fn.port);
+    },
+    close: parts.cleanup.closeAll,
+  };
 }
 
 /**

@@ -95,62 +95,14 @@ function checkClock(clock: ClockConfig): ClockConfig {
 }
 
 export function createControl(ctx: EmulatorContext): VertexControl {
-  const findJob = (nameOrId: string): StoredJob => {
-    let job: StoredJob | undefined;
-    if (/^\d+$/.test(nameOrId)) {
-      job = [...ctx.store.jobs.values()].find((j) => j.id === nameOrId);
-    } else {
-      try {
-        const ref = parseJobName(nameOrId);
-        job = ctx.store.jobs.get(jobName(ctx.projects.numberOf(ref.project), ref.location, ref.id));
-      } catch {
-        job = undefined;
-      }
-    }
-    if (!job) throw new ControlError(404, `no such CustomJob: ${nameOrId}`);
-    return job;
-  };
-
-  const control: VertexControl = {
-    setOutcome(input) {
-      if (!OUTCOME_KINDS.includes(input.outcome)) {
-        throw new ControlError(400, `outcome must be one of ${OUTCOME_KINDS.join(", ")}`);
-      }
-      const outcome: Outcome = { kind: input.outcome };
-      if (input.code !== undefined) {
-        const code = parseCode(input.code);
-        if (code === null) throw new ControlError(400, `not a gRPC code: ${String(input.code)}`);
-        outcome.code = code;
-      }
-      if (input.message !== undefined) outcome.message = String(input.message);
-      if (input.job === undefined) {
-        ctx.defaultOutcome = outcome;
-        return;
-      }
-      const job = findJob(input.job);
-      ctx.lifecycle.setOutcome(job, outcome);
-      if (input.immediate) ctx.lifecycle.finishNow(job);
-    },
-
-    advance(input = {}) {
-      const steps = input.steps ?? 1;
-      if (!(Number.isInteger(steps) && steps > 0)) {
-        throw new ControlError(400, "steps must be a positive integer");
-      }
-      const jobs = input.job ? [findJob(input.job)] : [...ctx.store.jobs.values()];
-      for (const job of jobs) {
-        for (let i = 0; i < steps; i++) {
-          if (!ctx.lifecycle.step(job)) break;
-        }
-      }
-      return jobs.map(summary);
-    },
-
+  const findJob = (nameOrId: string) => findStoredJob(ctx, nameOrId);
+  return {
+    setOutcome: (input) => setOutcome(ctx, findJob, input),
+    advance: (input = {}) => advance(ctx, findJob, input),
     getClock: () => ctx.lifecycle.getClock(),
     setClock(clock) {
       ctx.lifecycle.setClock(checkClock(clock), ctx.store.jobs.values());
     },
-
     addFault(input) {
       try {
         return ctx.faults.add(input);
@@ -161,32 +113,87 @@ export function createControl(ctx: EmulatorContext): VertexControl {
     listFaults: () => ctx.faults.list(),
     removeFault: (id) => ctx.faults.remove(id),
     clearFaults: () => ctx.faults.clear(),
-
     getActAs: () => (ctx.actAs ? [...ctx.actAs] : null),
-    setActAs(accounts) {
-      if (
-        accounts !== null &&
-        !(Array.isArray(accounts) && accounts.every((a) => typeof a === "string"))
-      ) {
-        throw new ControlError(400, "accounts must be a list of service account e-mails, or null");
-      }
-      ctx.actAs = accounts ? [...accounts] : null;
-    },
-
+    setActAs: (accounts) => setActAs(ctx, accounts),
     requests: () => ({ requests: ctx.requests.list(), counts: ctx.requests.counts() }),
     clearRequests: () => ctx.requests.clear(),
-
     jobs: () => [...ctx.store.jobs.values()].map(summary),
     job: (nameOrId) => structuredClone(findJob(nameOrId).json),
-
-    reset() {
-      ctx.store.clear();
-      ctx.faults.clear();
-      ctx.requests.clear();
-      ctx.actAs = ctx.initial.actAs ? [...ctx.initial.actAs] : null;
-      ctx.defaultOutcome = { kind: "succeed" };
-      ctx.lifecycle.setClock(ctx.initial.clock, []);
-    },
+    reset: () => reset(ctx),
   };
-  return control;
+}
+
+/** A stored job by bare numeric ID or full name (project ID or number); 404 otherwise. */
+function findStoredJob(ctx: EmulatorContext, nameOrId: string): StoredJob {
+  let job: StoredJob | undefined;
+  if (/^\d+$/.test(nameOrId)) {
+    job = [...ctx.store.jobs.values()].find((j) => j.id === nameOrId);
+  } else {
+    try {
+      const ref = parseJobName(nameOrId);
+      job = ctx.store.jobs.get(jobName(ctx.projects.numberOf(ref.project), ref.location, ref.id));
+    } catch {
+      job = undefined;
+    }
+  }
+  if (!job) throw new ControlError(404, `no such CustomJob: ${nameOrId}`);
+  return job;
+}
+
+type FindJob = (nameOrId: string) => StoredJob;
+
+/** Sets one job's outcome (optionally ending it now), or the default of jobs to come. */
+function setOutcome(ctx: EmulatorContext, findJob: FindJob, input: OutcomeInput): void {
+  if (!OUTCOME_KINDS.includes(input.outcome)) {
+    throw new ControlError(400, `outcome must be one of ${OUTCOME_KINDS.join(", ")}`);
+  }
+  const outcome: Outcome = { kind: input.outcome };
+  if (input.code !== undefined) {
+    const code = parseCode(input.code);
+    if (code === null) throw new ControlError(400, `not a gRPC code: ${String(input.code)}`);
+    outcome.code = code;
+  }
+  if (input.message !== undefined) outcome.message = String(input.message);
+  if (input.job === undefined) {
+    ctx.defaultOutcome = outcome;
+    return;
+  }
+  const job = findJob(input.job);
+  ctx.lifecycle.setOutcome(job, outcome);
+  if (input.immediate) ctx.lifecycle.finishNow(job);
+}
+
+/** Moves one job (or every job) up to `steps` lifecycle steps; a job stops at its end. */
+function advance(ctx: EmulatorContext, findJob: FindJob, input: AdvanceInput): JobSummary[] {
+  const steps = input.steps ?? 1;
+  if (!(Number.isInteger(steps) && steps > 0)) {
+    throw new ControlError(400, "steps must be a positive integer");
+  }
+  const jobs = input.job ? [findJob(input.job)] : [...ctx.store.jobs.values()];
+  for (const job of jobs) {
+    for (let i = 0; i < steps; i++) {
+      if (!ctx.lifecycle.step(job)) break;
+    }
+  }
+  return jobs.map(summary);
+}
+
+function setActAs(ctx: EmulatorContext, accounts: string[] | null): void {
+  if (
+    accounts !== null &&
+    !(Array.isArray(accounts) && accounts.every((a) => typeof a === "string"))
+  ) {
+    throw new ControlError(400, "accounts must be a list of service account e-mails, or null");
+  }
+  ctx.actAs = accounts ? [...accounts] : null;
+}
+
+/** Back to the state the emulator started in: no jobs, faults or requests; initial clock. */
+function reset(ctx: EmulatorContext): void {
+  ctx.store.clear();
+  ctx.faults.clear();
+  ctx.requests.clear();
+  ctx.actAs = ctx.initial.actAs ? [...ctx.initial.actAs] : null;
+  ctx.defaultOutcome = { kind: "succeed" };
+  ctx.lifecycle.setClock(ctx.initial.clock, []);
 }

@@ -72,16 +72,7 @@ function buildRoutes(protos: Protos): Route[] {
       pattern: new RegExp(`^/(?:v1|ui)/${location}/customJobs$`),
       rpc: "ListCustomJobs",
       response: `${PACKAGE}.ListCustomJobsResponse`,
-      build: (m, q) => {
-        const request: JsonObject = { parent: parent(m) };
-        const filter = queryString(q, "filter");
-        if (filter !== undefined) request.filter = filter;
-        const pageSize = queryInt(q, "pageSize", "page_size");
-        if (pageSize !== undefined) request.pageSize = pageSize;
-        const pageToken = queryString(q, "pageToken", "page_token");
-        if (pageToken !== undefined) request.pageToken = pageToken;
-        return request;
-      },
+      build: (m, q) => listRequest(parent(m), q),
     },
     {
       method: "GET",
@@ -112,6 +103,18 @@ function buildRoutes(protos: Protos): Route[] {
       build: (m) => ({ name: name(m, "operations") }),
     },
   ];
+}
+
+/** ListCustomJobsRequest from the query (camelCase or snake_case parameter names). */
+function listRequest(parent: string, q: URLSearchParams): JsonObject {
+  const request: JsonObject = { parent };
+  const filter = queryString(q, "filter");
+  if (filter !== undefined) request.filter = filter;
+  const pageSize = queryInt(q, "pageSize", "page_size");
+  if (pageSize !== undefined) request.pageSize = pageSize;
+  const pageToken = queryString(q, "pageToken", "page_token");
+  if (pageToken !== undefined) request.pageToken = pageToken;
+  return request;
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -165,47 +168,9 @@ export async function startRest(
   host: string,
   port: number,
 ): Promise<RestFrontEnd> {
-  const routes = buildRoutes(protos);
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://emulator");
-    const path = decodeURIComponent(url.pathname);
-    const method = (req.method ?? "GET").toUpperCase();
-    const text = await readBody(req);
-
-    if (path === CONTROL_PREFIX || path.startsWith(`${CONTROL_PREFIX}/`)) {
-      let body: unknown = null;
-      try {
-        body = text.trim() ? JSON.parse(text) : null;
-      } catch {
-        send(res, 400, { error: { code: 400, message: "the request body is not valid JSON" } });
-        return;
-      }
-      const answer = handleControl(control, method, path.slice(CONTROL_PREFIX.length), body);
-      send(res, answer.status, answer.body);
-      return;
-    }
-
-    const override = req.headers["x-http-method-override"];
-    const effective = typeof override === "string" ? override.toUpperCase() : method;
-    for (const route of routes) {
-      if (route.method !== effective) continue;
-      const m = route.pattern.exec(path);
-      if (!m) continue;
-      const request = route.build(m, url.searchParams, parseBody(text));
-      const response = await service.invoke(route.rpc, "rest", request);
-      send(res, 200, canonicalJson(protos.type(route.response), response));
-      return;
-    }
-    const known = routes.some((r) => r.pattern.test(path));
-    if (known) {
-      throw new ApiError("UNIMPLEMENTED", `Method ${effective} is not supported for ${path}.`);
-    }
-    throw new ApiError("NOT_FOUND", `The requested URL ${path} was not found on this server.`);
-  }
-
+  const front: Front = { routes: buildRoutes(protos), protos, service, control };
   const server: Server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
+    handle(front, req, res).catch((err: unknown) => {
       const e = err instanceof ApiError ? err : new ApiError("INTERNAL", String(err));
       if (!res.headersSent) send(res, e.httpStatus, e.toRestBody());
     });
@@ -223,4 +188,60 @@ export async function startRest(
         server.close(() => resolve());
       }),
   };
+}
+
+/** What a request needs: the routes, the protos to write answers, the service, the control. */
+interface Front {
+  routes: Route[];
+  protos: Protos;
+  service: JobService;
+  control: VertexControl;
+}
+
+/** One request: the control API under CONTROL_PREFIX, else a JobService route; throws ApiError. */
+async function handle(front: Front, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? "/", "http://emulator");
+  const path = decodeURIComponent(url.pathname);
+  const method = (req.method ?? "GET").toUpperCase();
+  const text = await readBody(req);
+
+  if (path === CONTROL_PREFIX || path.startsWith(`${CONTROL_PREFIX}/`)) {
+    controlRequest(front.control, res, method, path, text);
+    return;
+  }
+
+  const override = req.headers["x-http-method-override"];
+  const effective = typeof override === "string" ? override.toUpperCase() : method;
+  for (const route of front.routes) {
+    if (route.method !== effective) continue;
+    const m = route.pattern.exec(path);
+    if (!m) continue;
+    const request = route.build(m, url.searchParams, parseBody(text));
+    const response = await front.service.invoke(route.rpc, "rest", request);
+    send(res, 200, canonicalJson(front.protos.type(route.response), response));
+    return;
+  }
+  const known = front.routes.some((r) => r.pattern.test(path));
+  if (known) {
+    throw new ApiError("UNIMPLEMENTED", `Method ${effective} is not supported for ${path}.`);
+  }
+  throw new ApiError("NOT_FOUND", `The requested URL ${path} was not found on this server.`);
+}
+
+function controlRequest(
+  control: VertexControl,
+  res: ServerResponse,
+  method: string,
+  path: string,
+  text: string,
+): void {
+  let body: unknown = null;
+  try {
+    body = text.trim() ? JSON.parse(text) : null;
+  } catch {
+    send(res, 400, { error: { code: 400, message: "the request body is not valid JSON" } });
+    return;
+  }
+  const answer = handleControl(control, method, path.slice(CONTROL_PREFIX.length), body);
+  send(res, answer.status, answer.body);
 }

@@ -149,70 +149,128 @@ function badAcceleratorCount(m: PoolMachine): ApiError {
   );
 }
 
+type Family = Facts["families"][string];
+
+/**
+ * How a machine family takes accelerators: the first rule whose `applies` holds checks the
+ * pool's accelerator and returns the offering whose training regions are then checked ("" for
+ * none). Sources as in docs/vertex-emulator.md (the "accelerator fits the family" row).
+ */
+interface FamilyRule {
+  name: string;
+  source: string;
+  applies: (familyName: string, family: Family) => boolean;
+  check: (m: PoolMachine, f: { name: string; family: Family; facts: Facts }) => string;
+}
+
+const FAMILY_RULES: readonly FamilyRule[] = [
+  {
+    name: "N1 takes P4/P100/T4/V100 in the counts of n1_gpu_rules.allowed_counts",
+    source:
+      "real message for a wrong accelerator (a W&B Launch user's log parser); counts composed",
+    applies: (familyName) => familyName === "n1",
+    check: (m, { facts }) => {
+      if (m.acceleratorType) {
+        const counts = facts.n1Counts[m.machineType]?.[m.acceleratorType];
+        if (!counts || counts.length === 0) throw unsupportedAccelerator(m);
+        if (m.acceleratorCount !== 0 && !counts.includes(m.acceleratorCount)) {
+          throw badAcceleratorCount(m);
+        }
+      }
+      return m.acceleratorType;
+    },
+  },
+  {
+    name: "A2/A3/A4/A4X/G2/G4 need their one GPU type and count",
+    source: "composed",
+    applies: (_name, family) => Boolean(family.accelerator_by_machine_type),
+    check: (m, { family }) => {
+      const fixed = family.accelerator_by_machine_type?.[m.machineType];
+      if (!m.acceleratorType) {
+        throw new ApiError(
+          "INVALID_ARGUMENT",
+          `Machine type "${m.machineType}" must be used with accelerator "${fixed?.accelerator_type}" (count ${fixed?.accelerator_count}).`,
+        );
+      }
+      if (!fixed || fixed.accelerator_type !== m.acceleratorType) throw unsupportedAccelerator(m);
+      if (m.acceleratorCount !== 0 && m.acceleratorCount !== fixed.accelerator_count) {
+        throw badAcceleratorCount(m);
+      }
+      return m.acceleratorType;
+    },
+  },
+  {
+    name: "cloud-tpu takes TPU_V2/V3 x 8, or pods (v2: multiples of 32, v3: >= 32)",
+    source: "composed",
+    applies: (familyName) => familyName === "cloud-tpu",
+    check: (m) => {
+      if (m.acceleratorType !== "TPU_V2" && m.acceleratorType !== "TPU_V3") {
+        if (!m.acceleratorType) {
+          throw new ApiError(
+            "INVALID_ARGUMENT",
+            `Machine type "cloud-tpu" must be used with accelerator "TPU_V2" or "TPU_V3".`,
+          );
+        }
+        throw unsupportedAccelerator(m);
+      }
+      const n = m.acceleratorCount;
+      const single = n === 8;
+      const pod = m.acceleratorType === "TPU_V2" ? n >= 32 && n % 32 === 0 : n >= 32;
+      if (!single && !pod) throw badAcceleratorCount(m);
+      return pod ? `${m.acceleratorType}_POD` : m.acceleratorType;
+    },
+  },
+  {
+    name: "TPU VMs (ct5lp/ct6e/tpu7x) need a supported tpu_topology",
+    source: "composed",
+    applies: (_name, family) => Boolean(family.requires_tpu_topology),
+    check: checkTpuVm,
+  },
+];
+
+/** Families no rule covers take no accelerator. */
+const NO_ACCELERATOR: FamilyRule = {
+  name: "other families take no accelerator",
+  source: "composed",
+  applies: () => true,
+  check: (m) => {
+    if (m.acceleratorType) throw unsupportedAccelerator(m);
+    return m.acceleratorType;
+  },
+};
+
+function checkTpuVm(
+  m: PoolMachine,
+  { name: familyName, family }: { name: string; family: Family },
+): string {
+  if (m.acceleratorType && !(familyName === "ct5lp" && m.acceleratorType === "TPU_V5_LITEPOD")) {
+    throw unsupportedAccelerator(m);
+  }
+  if (!m.tpuTopology) {
+    throw fieldViolations([
+      ["job_spec.worker_pool_specs[0].machine_spec.tpu_topology", "Required field is not set."],
+    ]);
+  }
+  const ok = (family.supported_topologies ?? []).some(
+    (t) => t.machine_type === m.machineType && t.tpu_topology === m.tpuTopology,
+  );
+  if (!ok) {
+    throw new ApiError(
+      "INVALID_ARGUMENT",
+      `TPU topology "${m.tpuTopology}" is not supported for machine type "${m.machineType}".`,
+    );
+  }
+  return TPU_FAMILY_OFFERING[familyName] ?? "";
+}
+
 function checkMachine(m: PoolMachine, region: string, facts: Facts): void {
   const familyName = facts.familyOf.get(m.machineType);
   const family = familyName ? facts.families[familyName] : undefined;
   if (!familyName || !family) {
     throw new ApiError("INVALID_ARGUMENT", `Machine type "${m.machineType}" is not supported.`);
   }
-  let offering = m.acceleratorType;
-  if (familyName === "n1") {
-    if (m.acceleratorType) {
-      const counts = facts.n1Counts[m.machineType]?.[m.acceleratorType];
-      if (!counts || counts.length === 0) throw unsupportedAccelerator(m);
-      if (m.acceleratorCount !== 0 && !counts.includes(m.acceleratorCount)) {
-        throw badAcceleratorCount(m);
-      }
-    }
-  } else if (family.accelerator_by_machine_type) {
-    const fixed = family.accelerator_by_machine_type[m.machineType];
-    if (!m.acceleratorType) {
-      throw new ApiError(
-        "INVALID_ARGUMENT",
-        `Machine type "${m.machineType}" must be used with accelerator "${fixed?.accelerator_type}" (count ${fixed?.accelerator_count}).`,
-      );
-    }
-    if (!fixed || fixed.accelerator_type !== m.acceleratorType) throw unsupportedAccelerator(m);
-    if (m.acceleratorCount !== 0 && m.acceleratorCount !== fixed.accelerator_count) {
-      throw badAcceleratorCount(m);
-    }
-  } else if (familyName === "cloud-tpu") {
-    if (m.acceleratorType !== "TPU_V2" && m.acceleratorType !== "TPU_V3") {
-      if (!m.acceleratorType) {
-        throw new ApiError(
-          "INVALID_ARGUMENT",
-          `Machine type "cloud-tpu" must be used with accelerator "TPU_V2" or "TPU_V3".`,
-        );
-      }
-      throw unsupportedAccelerator(m);
-    }
-    const n = m.acceleratorCount;
-    const single = n === 8;
-    const pod = m.acceleratorType === "TPU_V2" ? n >= 32 && n % 32 === 0 : n >= 32;
-    if (!single && !pod) throw badAcceleratorCount(m);
-    offering = pod ? `${m.acceleratorType}_POD` : m.acceleratorType;
-  } else if (family.requires_tpu_topology) {
-    if (m.acceleratorType && !(familyName === "ct5lp" && m.acceleratorType === "TPU_V5_LITEPOD")) {
-      throw unsupportedAccelerator(m);
-    }
-    if (!m.tpuTopology) {
-      throw fieldViolations([
-        ["job_spec.worker_pool_specs[0].machine_spec.tpu_topology", "Required field is not set."],
-      ]);
-    }
-    const ok = (family.supported_topologies ?? []).some(
-      (t) => t.machine_type === m.machineType && t.tpu_topology === m.tpuTopology,
-    );
-    if (!ok) {
-      throw new ApiError(
-        "INVALID_ARGUMENT",
-        `TPU topology "${m.tpuTopology}" is not supported for machine type "${m.machineType}".`,
-      );
-    }
-    offering = TPU_FAMILY_OFFERING[familyName] ?? "";
-  } else if (m.acceleratorType) {
-    throw unsupportedAccelerator(m);
-  }
+  const rule = FAMILY_RULES.find((r) => r.applies(familyName, family)) ?? NO_ACCELERATOR;
+  const offering = rule.check(m, { name: familyName, family, facts });
   if (offering) {
     const regions = facts.acceleratorRegions[offering] ?? [];
     if (!regions.includes(region)) {
@@ -322,15 +380,41 @@ function checkScheduling(spec: JsonObject, pools: JsonObject[]): void {
 
 /**
  * Validates a CustomJob for `region`; returns the job spec as Vertex stores it (defaults
- * filled in). Throws ApiError.
+ * filled in). Throws ApiError. The order of the checks is Vertex's: required fields (all
+ * reported at once), display name and labels, each pool, scheduling, network, output.
  */
 export function validateCustomJob(job: JsonObject, region: string, facts: Facts): JsonObject {
-  const violations: Array<[string, string]> = [];
   const displayName = str(job.displayName);
-  if (displayName === "") violations.push(["display_name", "Required field is not set."]);
-  if (job.jobSpec === undefined) violations.push(["job_spec", "Required field is not set."]);
   const spec = obj(job.jobSpec);
   const pools = (Array.isArray(spec.workerPoolSpecs) ? spec.workerPoolSpecs : []).map(obj);
+  const violations = requiredFields(job, displayName, pools);
+  if (violations.length > 0) throw fieldViolations(violations);
+
+  if ([...displayName].length > MAX_DISPLAY_NAME) {
+    throw fieldViolations([
+      [
+        "display_name",
+        `The display name is too long: it can have at most ${MAX_DISPLAY_NAME} characters.`,
+      ],
+    ]);
+  }
+  checkLabels(obj(job.labels));
+  const resolvedPools = pools.map((pool, i) => resolvePool(pool, i, pools, region, facts));
+  checkScheduling(spec, pools);
+  checkNetwork(spec);
+  checkOutputDirectory(spec);
+  return { ...spec, workerPoolSpecs: resolvedPools };
+}
+
+/** The "Required field is not set." violations (and the empty first pool), in Vertex's order. */
+function requiredFields(
+  job: JsonObject,
+  displayName: string,
+  pools: JsonObject[],
+): Array<[string, string]> {
+  const violations: Array<[string, string]> = [];
+  if (displayName === "") violations.push(["display_name", "Required field is not set."]);
+  if (job.jobSpec === undefined) violations.push(["job_spec", "Required field is not set."]);
   if (job.jobSpec !== undefined && pools.length === 0) {
     violations.push(["job_spec.worker_pool_specs", "Required field is not set."]);
   }
@@ -349,53 +433,51 @@ export function validateCustomJob(job: JsonObject, region: string, facts: Facts)
     }
     checkTask(pool, path, violations);
   });
-  if (violations.length > 0) throw fieldViolations(violations);
+  return violations;
+}
 
-  if ([...displayName].length > MAX_DISPLAY_NAME) {
+/** One pool's machine and replicas checked, with replicaCount and diskSpec filled in. */
+function resolvePool(
+  pool: JsonObject,
+  i: number,
+  pools: JsonObject[],
+  region: string,
+  facts: Facts,
+): JsonObject {
+  if (isEmptyPool(pool)) return pool;
+  const path = `job_spec.worker_pool_specs[${i}]`;
+  const machine = machineOf(pool);
+  checkMachine(machine, region, facts);
+  const replicas = pool.replicaCount === undefined ? 1 : int(pool.replicaCount);
+  if (replicas < 0) {
+    throw fieldViolations([[`${path}.replica_count`, "The replica count must not be negative."]]);
+  }
+  if (i === 0 && replicas > 1) {
     throw fieldViolations([
       [
-        "display_name",
-        `The display name is too long: it can have at most ${MAX_DISPLAY_NAME} characters.`,
+        `${path}.replica_count`,
+        "The replica count of the first worker pool (the chief) cannot be greater than 1.",
       ],
     ]);
   }
-  checkLabels(obj(job.labels));
+  const family = facts.families[facts.familyOf.get(machine.machineType) ?? ""];
+  if (family?.single_worker_pool_only) {
+    const nonEmpty = pools.filter((p) => !isEmptyPool(p)).length;
+    if (nonEmpty > 1 || replicas > 1) {
+      throw new ApiError(
+        "INVALID_ARGUMENT",
+        `Machine type "${machine.machineType}" (TPU VM) supports a single worker pool with one replica.`,
+      );
+    }
+  }
+  return {
+    ...pool,
+    replicaCount: String(Math.max(replicas, 1)),
+    diskSpec: resolveDiskSpec(pool, machine.machineType, path, facts),
+  };
+}
 
-  const resolvedPools = pools.map((pool, i) => {
-    if (isEmptyPool(pool)) return pool;
-    const path = `job_spec.worker_pool_specs[${i}]`;
-    const machine = machineOf(pool);
-    checkMachine(machine, region, facts);
-    const replicas = pool.replicaCount === undefined ? 1 : int(pool.replicaCount);
-    if (replicas < 0) {
-      throw fieldViolations([[`${path}.replica_count`, "The replica count must not be negative."]]);
-    }
-    if (i === 0 && replicas > 1) {
-      throw fieldViolations([
-        [
-          `${path}.replica_count`,
-          "The replica count of the first worker pool (the chief) cannot be greater than 1.",
-        ],
-      ]);
-    }
-    const family = facts.families[facts.familyOf.get(machine.machineType) ?? ""];
-    if (family?.single_worker_pool_only) {
-      const nonEmpty = pools.filter((p) => !isEmptyPool(p)).length;
-      if (nonEmpty > 1 || replicas > 1) {
-        throw new ApiError(
-          "INVALID_ARGUMENT",
-          `Machine type "${machine.machineType}" (TPU VM) supports a single worker pool with one replica.`,
-        );
-      }
-    }
-    return {
-      ...pool,
-      replicaCount: String(Math.max(replicas, 1)),
-      diskSpec: resolveDiskSpec(pool, machine.machineType, path, facts),
-    };
-  });
-  checkScheduling(spec, pools);
-
+function checkNetwork(spec: JsonObject): void {
   const network = str(spec.network);
   if (network && !/^projects\/[^/]+\/global\/networks\/[^/]+$/.test(network)) {
     throw new ApiError(
@@ -403,17 +485,17 @@ export function validateCustomJob(job: JsonObject, region: string, facts: Facts)
       `Invalid network "${network}": the format is projects/{project_number}/global/networks/{network}.`,
     );
   }
-  const output = obj(spec.baseOutputDirectory);
-  if (spec.baseOutputDirectory !== undefined) {
-    const prefix = str(output.outputUriPrefix);
-    if (!/^gs:\/\/[a-z0-9][a-z0-9._-]{1,221}[a-z0-9](\/.*)?$/.test(prefix)) {
-      throw new ApiError(
-        "INVALID_ARGUMENT",
-        `Invalid base_output_directory.output_uri_prefix "${prefix}": it must be a Cloud Storage URI (gs://bucket/path).`,
-      );
-    }
+}
+
+function checkOutputDirectory(spec: JsonObject): void {
+  if (spec.baseOutputDirectory === undefined) return;
+  const prefix = str(obj(spec.baseOutputDirectory).outputUriPrefix);
+  if (!/^gs:\/\/[a-z0-9][a-z0-9._-]{1,221}[a-z0-9](\/.*)?$/.test(prefix)) {
+    throw new ApiError(
+      "INVALID_ARGUMENT",
+      `Invalid base_output_directory.output_uri_prefix "${prefix}": it must be a Cloud Storage URI (gs://bucket/path).`,
+    );
   }
-  return { ...spec, workerPoolSpecs: resolvedPools };
 }
 
 /** A service account e-mail; anything else cannot exist, which Vertex reports as act-as. */
