@@ -99,24 +99,32 @@ export function protoSubset(root = ROOT) {
   return out;
 }
 
-/** esbuild: the bundled proto_json.ts reads the subset beside the bundle, not all of protos.json, with protobufjs/light. */
+/**
+ * esbuild: the bundled proto_json.ts reads the subset beside the bundle, not all of
+ * protos.json, and protobufjs/light (the subset is JSON: no .proto parser) is bundled:
+ * its own `require` (createRequire) becomes a free require, which esbuild bundles and
+ * runs on first call, so the code cache holds it too.
+ */
 const protoSubsetPlugin = {
   name: "proto-subset",
   setup(build) {
     build.onLoad({ filter: /shared[\\/]resolve[\\/]proto_json\.ts$/ }, (args) => {
       const source = readFileSync(args.path, "utf8");
-      const from = `require("${PROTOS}")`;
-      if (!source.includes(from)) {
-        return {
-          contents: source,
-          loader: "ts",
-          warnings: [{ text: `${from} not found: the CLI bundle loads the full protos.json` }],
-        };
+      const edits = [
+        [
+          "const require = createRequire(import.meta.url);",
+          "const requireBeside = createRequire(import.meta.url);",
+        ],
+        [`require("${PROTOS}")`, `requireBeside("./${SUBSET}")`],
+        ['require("protobufjs")', 'require("protobufjs/light.js")'],
+      ];
+      const missing = edits.filter(([from]) => !source.includes(from));
+      if (missing.length > 0) {
+        const text = `proto_json.ts changed (${missing.map(([from]) => from).join("; ")} not found): the CLI bundle loads the full protos.json`;
+        return { contents: source, loader: "ts", warnings: [{ text }] };
       }
-      // The subset is JSON, so protobufjs's .proto parser is never needed: load the light build.
-      const contents = source
-        .replace(from, `require("./${SUBSET}")`)
-        .replace('require("protobufjs")', 'require("protobufjs/light.js")');
+      let contents = source;
+      for (const [from, to] of edits) contents = contents.replace(from, to);
       return { contents, loader: "ts" };
     });
   },
@@ -192,7 +200,7 @@ export async function buildCli({ root = ROOT, quiet = false } = {}) {
  * queue (output discarded, no network), then saves what V8 compiled, so the cache holds
  * the functions a call runs and not only the top level. Returns why not, or undefined.
  */
-function makeCliCodeCache(dir) {
+export function makeCliCodeCache(dir) {
   const run = spawnSync(process.execPath, [fileURLToPath(import.meta.url), WARM, dir], {
     env: { PATH: process.env.PATH ?? "" },
     encoding: "utf8",
