@@ -142,6 +142,23 @@ const protobufFullExternal = {
   },
 };
 
+const IMPORT_META_URL = "vd:import-meta-url";
+/** esbuild: the module `inject` adds to the bundle for import.meta.url. */
+const importMetaUrlShim = {
+  name: "import-meta-url",
+  setup(build) {
+    build.onResolve({ filter: /^vd:import-meta-url$/ }, (args) => ({
+      path: args.path,
+      namespace: "vd",
+    }));
+    build.onLoad({ filter: /.*/, namespace: "vd" }, () => ({
+      contents:
+        'export const __vdImportMetaUrl = require("node:url").pathToFileURL(__filename).href;',
+      loader: "js",
+    }));
+  },
+};
+
 async function bundleCli(root, outDir, quiet) {
   const { build } = await import("esbuild");
   await build({
@@ -152,16 +169,15 @@ async function bundleCli(root, outDir, quiet) {
     platform: "node",
     target: "node20",
     external: EXTERNAL,
-    // A CommonJS bundle has no import.meta: the sources' import.meta.url is the bundle's URL.
+    // A CommonJS bundle has no import.meta: the sources' import.meta.url is the bundle's URL
+    // (injected as a module, so the bundle still starts with "use strict").
     define: { "import.meta.url": "__vdImportMetaUrl" },
-    banner: {
-      js: 'const __vdImportMetaUrl = require("node:url").pathToFileURL(__filename).href;',
-    },
+    inject: [IMPORT_META_URL],
     sourcemap: "linked",
     minify: true,
     keepNames: true,
     logLevel: quiet ? "silent" : "warning",
-    plugins: [protoSubsetPlugin, protobufFullExternal],
+    plugins: [protoSubsetPlugin, protobufFullExternal, importMetaUrlShim],
   });
 }
 
