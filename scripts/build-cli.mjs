@@ -169,6 +169,10 @@ async function bundleCli(root, outDir, quiet) {
     platform: "node",
     target: "node20",
     external: EXTERNAL,
+    // import() of an external (the narrow JobServiceClient import) becomes require(): a
+    // function V8 restores from a code cache has no dynamic-import callback on Node 20
+    // ("A dynamic import callback was not specified"), and the packages are CommonJS.
+    supported: { "dynamic-import": false },
     // A CommonJS bundle has no import.meta: the sources' import.meta.url is the bundle's URL
     // (injected as a module, so the bundle still starts with "use strict").
     define: { "import.meta.url": "__vdImportMetaUrl" },
