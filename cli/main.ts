@@ -56,10 +56,21 @@ export async function main(argv: string[], env: Env, io: Io = processIo()): Prom
       ctx.out.write(helpText(spec));
       return EXIT.ok;
     }
+    await parseOnceZod();
     return await (await LOADERS[name as CommandName]())(parsed.values, parsed.positionals, ctx);
   } catch (err) {
     return report(name, err, ctx);
   }
+}
+
+/**
+ * A call parses each schema about once, so zod's JIT (a parser compiled with `new Function`
+ * per object schema on its first parse, which no code cache can hold) costs more than it
+ * saves: it is off before a command's modules build their schemas (zod reads the setting
+ * then). The results and messages are the same either way.
+ */
+async function parseOnceZod(): Promise<void> {
+  (await import("zod")).config({ jitless: true });
 }
 
 /** Prints a thrown error as the user should read it; returns its exit code. */

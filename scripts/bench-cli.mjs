@@ -3,7 +3,8 @@
 // `gcloud ai custom-jobs --help`, measured side by side in one run (interleaved, so a
 // noisy machine slows all three alike). Prints the `cli` section of bench/results.json:
 // {"help_ms", "render_ms", "gcloud_help_ms", "ratio"} (medians; ratio = the slower of
-// ours over gcloud's). `benchCli()` is exported for `npm run bench`. Figures are reported, never asserted.
+// ours over gcloud's), with a bare `node -e 0` for scale and whether the bin used its V8
+// code cache. `benchCli()` is exported for `npm run bench`. Figures are reported, never asserted.
 import { spawnSync } from "node:child_process";
 import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
@@ -55,6 +56,11 @@ export async function benchCli({ runs = 7 } = {}) {
     gcloud.push(timed("gcloud", ["ai", "custom-jobs", "--help"], env));
     node.push(timed(process.execPath, ["-e", "0"], env));
   }
+  // What became of the V8 code cache the build made (scripts/code_cache_load.mjs): "used" unless broken.
+  const probe = spawnSync(process.execPath, [BIN, "--help"], {
+    env: { ...ours, VD_CODE_CACHE_DEBUG: "1" },
+    encoding: "utf8",
+  });
   const cli = {
     help_ms: round(median(help)),
     render_ms: round(median(render)),
@@ -62,6 +68,7 @@ export async function benchCli({ runs = 7 } = {}) {
     ratio: 0,
     /** A bare `node -e 0`, for scale: the floor of any Node CLI here. */
     node_bare_ms: round(median(node)),
+    code_cache: /^code cache (\w+)/.exec(probe.stderr)?.[1] ?? "unknown",
     runs,
   };
   cli.ratio = Math.round((Math.max(cli.help_ms, cli.render_ms) / cli.gcloud_help_ms) * 1000) / 1000;

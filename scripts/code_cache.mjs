@@ -5,6 +5,9 @@
 // level once (options parsed from a placeholder environment, the function registered; no
 // client is made and nothing is sent) and saves what V8 compiled.
 //
+// start.js and code_cache.cjs embed the source of scripts/code_cache_load.mjs's functions,
+// which the CLI bin uses too: one loader.
+//
 // Invariants: the zip stays deterministic (the cache is not in it: V8's cache bytes differ
 // from run to run). The cache only ever saves work: V8 rejects a cache made by another V8
 // version or for other source bytes, and start.js then compiles index.js as `require`
@@ -13,6 +16,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { compileWithCodeCache, loadCommonJs } from "./code_cache_load.mjs";
 
 export const CODE_CACHE_MAIN = "start.js";
 export const CODE_CACHE_PRODUCER = "code_cache.cjs";
@@ -21,31 +25,22 @@ export const CODE_CACHE_BUILD = `node ${CODE_CACHE_PRODUCER}`;
 
 const LOADER = `"use strict";
 // Loads index.js with the V8 code cache code_cache.cjs made at deploy (scripts/code_cache.mjs).
-const { readFileSync } = require("node:fs");
 const { join } = require("node:path");
-const Module = require("node:module");
-const vm = require("node:vm");
+const compileWithCodeCache = ${compileWithCodeCache.toString()};
 const file = join(__dirname, "index.js");
-let cachedData;
-try {
-  cachedData = readFileSync(file + ".cache");
-} catch {}
-const script = new vm.Script(Module.wrap(readFileSync(file, "utf8")), {
-  filename: file,
-  cachedData,
-  importModuleDynamically: vm.constants && vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+const { script, cache } = compileWithCodeCache(file, {
+  fs: require("node:fs"),
+  vm: require("node:vm"),
+  Module: require("node:module"),
 });
-if (process.env.VD_CODE_CACHE_DEBUG)
-  console.error("code cache " + (cachedData ? (script.cachedDataRejected ? "rejected" : "used") : "missing"));
+if (process.env.VD_CODE_CACHE_DEBUG) console.error("code cache " + cache);
 script.runInThisContext().call(module.exports, module.exports, require, module, file, __dirname);
 `;
 
 const PRODUCER = `"use strict";
 // gcp-build: runs index.js's module top level once and saves V8's code cache beside it.
-const { readFileSync, writeFileSync } = require("node:fs");
-const { dirname, join } = require("node:path");
-const Module = require("node:module");
-const vm = require("node:vm");
+const fs = require("node:fs");
+const path = require("node:path");
 // Valid values for every variable a function checks at start-up; never used to connect.
 Object.assign(process.env, ${JSON.stringify({
   GOOGLE_CLOUD_PROJECT: "build-code-cache",
@@ -57,14 +52,12 @@ Object.assign(process.env, ${JSON.stringify({
   WEBHOOK_TOKEN: "build-code-cache-token",
   METADATA_SERVER_DETECTION: "none",
 })});
-const file = join(__dirname, "index.js");
+const compileWithCodeCache = ${compileWithCodeCache.toString()};
+const loadCommonJs = ${loadCommonJs.toString()};
+const file = path.join(__dirname, "index.js");
 try {
-  const script = new vm.Script(Module.wrap(readFileSync(file, "utf8")), { filename: file });
-  const m = new Module(file, module);
-  m.filename = file;
-  m.paths = Module._nodeModulePaths(__dirname);
-  script.runInThisContext().call(m.exports, m.exports, Module.createRequire(file), m, file, __dirname);
-  writeFileSync(file + ".cache", script.createCachedData());
+  const { script } = loadCommonJs(file, { fs, path, vm: require("node:vm"), Module: require("node:module") });
+  fs.writeFileSync(file + ".cache", script.createCachedData());
 } catch (err) {
   console.warn("code cache not made (the function starts without it): " + (err && err.stack || err));
 }

@@ -1,0 +1,42 @@
+// Loading a CommonJS bundle with its V8 code cache: one implementation for the function
+// packages (scripts/code_cache.mjs embeds these functions' source in start.js and
+// code_cache.cjs, so they take node:fs, node:vm, node:module and node:path as arguments
+// and use nothing else) and for the CLI (bin/vertex-dispatch.mjs, scripts/build-cli.mjs).
+//
+// Invariant: the file runs exactly as `require` would run it (the same module wrapper,
+// exports, require, module, __filename, __dirname), with or without a cache; a cache V8
+// rejects (another V8, other bytes, other flags) only costs the time it would have saved.
+
+/**
+ * Compiles a CommonJS file with the V8 code cache `${file}.cache` when there is one.
+ * Returns the script and what became of the cache: "used", "rejected" or "missing".
+ */
+export function compileWithCodeCache(file, { fs, vm, Module }) {
+  let cachedData;
+  try {
+    cachedData = fs.readFileSync(`${file}.cache`);
+  } catch {
+    // no cache: compile from source
+  }
+  const script = new vm.Script(Module.wrap(fs.readFileSync(file, "utf8")), {
+    filename: file,
+    cachedData,
+    // import() in the file resolves as it would in a required module (Node >= 20.12).
+    importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  const cache = !cachedData ? "missing" : script.cachedDataRejected ? "rejected" : "used";
+  return { script, cache };
+}
+
+/** Compiles (with its cache) and runs a CommonJS file as a new module; returns its exports. */
+export function loadCommonJs(file, deps) {
+  const { script, cache } = compileWithCodeCache(file, deps);
+  const { Module, path } = deps;
+  const dir = path.dirname(file);
+  const m = new Module(file, null);
+  m.filename = file;
+  m.paths = Module._nodeModulePaths(dir);
+  const run = script.runInThisContext();
+  run.call(m.exports, m.exports, Module.createRequire(file), m, file, dir);
+  return { exports: m.exports, script, cache };
+}
