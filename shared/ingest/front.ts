@@ -10,7 +10,7 @@
 //
 // Invariant: a refused request's remaining body is never buffered: the answer is sent,
 // what is still in flight is read and discarded for a short grace, and the socket is then
-// closed. The answer carries no `Connection: close`: with it Node's server destroys the
+// closed unless the body ended within it (then the connection stays open for keep-alive). The answer carries no `Connection: close`: with it Node's server destroys the
 // socket as soon as the answer is written, and a client still sending its body then gets
 // a reset (EPIPE) before it has read the answer, so W&B would see no status at all.
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
@@ -72,8 +72,11 @@ export function refuse(
   const pending = !req.complete;
   res.once("finish", () => {
     if (!pending || req.complete) return;
+    // Discard the rest; a body that ends within the grace leaves the connection open for
+    // the client's next request (keep-alive), one that does not is cut.
+    const cut = setTimeout(() => req.socket.destroy(), DRAIN_GRACE_MS).unref();
+    req.once("end", () => clearTimeout(cut));
     req.resume();
-    setTimeout(() => req.socket.destroy(), DRAIN_GRACE_MS).unref();
   });
   sendAnswer(res, answer);
 }

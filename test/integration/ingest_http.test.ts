@@ -3,6 +3,7 @@
 // launch-jobs, idempotency keys, the filled W&B payload templates, and no secret in any
 // answer or log line.
 import assert from "node:assert/strict";
+import http from "node:http";
 import { after, before, describe, it } from "node:test";
 import type { PubSub } from "@google-cloud/pubsub";
 import { emulatorClient, type PubsubEmulator } from "../../local/pubsub/index.js";
@@ -229,6 +230,38 @@ describe("ingest function (HTTP, Pub/Sub emulator)", { skip: skip ?? false }, ()
         (reply.json.error as { issues: Array<{ path: string }> }).issues[0]?.path,
         "headers.authorization",
       );
+    }
+  });
+
+  it("a refused request whose body ended leaves its keep-alive connection usable past the drain grace", async () => {
+    // A 401 refuses on the head, then discards the body for up to 2 s. The next request on
+    // the same connection spans that mark (its body ends 2.5 s later) and must get its answer.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const url = new URL(open.url);
+    const request = (auth: string, body: string, endAfterMs: number) =>
+      new Promise<{ status: number; reused: boolean }>((resolve, reject) => {
+        const req = http.request(
+          { agent, host: url.hostname, port: url.port, path: url.pathname, method: "POST" },
+          (res) => {
+            res.resume();
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket }));
+          },
+        );
+        req.on("error", reject);
+        req.setHeader("Content-Type", "application/json");
+        req.setHeader("Authorization", auth);
+        req.write(body.slice(0, 1));
+        setTimeout(() => req.end(body.slice(1)), endAfterMs);
+      });
+    sentSecrets.push("Bearer nope");
+    try {
+      const refused = await request("Bearer nope", launch({ name: "ka-1" }), 0);
+      assert.equal(refused.status, 401);
+      const next = await request(`Bearer ${TOKEN}`, launch({ name: "ka-2" }), 2500);
+      assert.equal(next.reused, true, "the second request went over the same connection");
+      assert.equal(next.status, 202);
+    } finally {
+      agent.destroy();
     }
   });
 
