@@ -22,90 +22,37 @@ interface Running {
   close(): Promise<void>;
 }
 
+interface Endpoints {
+  pubsub: Endpoint;
+  gcs: Endpoint;
+  grpc: Endpoint;
+  rest: Endpoint;
+  wandb: Endpoint;
+}
+
+type Say = (line: string) => void;
+
 export async function emulators(values: FlagValues, _p: string[], ctx: Ctx): Promise<number> {
   const env = ctx.env;
   const quiet = bool(values, "quiet");
   const project = env.GOOGLE_CLOUD_PROJECT || "local-project";
-  let pubsubAt: Endpoint;
-  let gcsAt: Endpoint;
-  let grpcAt: Endpoint;
-  let restAt: Endpoint;
-  let wandbAt: Endpoint;
+  let at: Endpoints;
   try {
-    wandbAt = hostPort("WANDB_EMULATOR_HOST", env.WANDB_EMULATOR_HOST || "127.0.0.1:9030");
-    pubsubAt = hostPort("PUBSUB_EMULATOR_HOST", env.PUBSUB_EMULATOR_HOST || "127.0.0.1:8085");
-    gcsAt = httpUrl("GCS_ENDPOINT", env.GCS_ENDPOINT || "http://127.0.0.1:9023");
-    grpcAt = hostPort("VERTEX_ENDPOINT", env.VERTEX_ENDPOINT || "127.0.0.1:9010");
-    restAt = httpUrl("VERTEX_REST_ENDPOINT", env.VERTEX_REST_ENDPOINT || "http://127.0.0.1:9011");
+    at = endpoints(env);
   } catch (err) {
     ctx.err.write(`vertex-dispatch emulators: ${(err as Error).message}\n`);
     return 2;
   }
-
-  const say = (line: string) => ctx.out.line(line);
-  const requestLog = (prefix: string) =>
-    quiet ? undefined : (line: string) => say(`${prefix}${line}`);
+  const say: Say = (line) => ctx.out.line(line);
   const running: Running[] = [];
   const stopAll = async () => {
     for (const r of running.reverse()) {
       await r.close().catch((err: unknown) => say(`stopping ${r.name}: ${String(err)}`));
     }
   };
-
-  let pubsubProblem: string | null = null;
-  let pubsubHost: string | undefined;
+  const pubsubProblem = pubsubMissing(env);
   try {
-    const gcs = await startGcsEmulator({
-      host: gcsAt.host,
-      port: gcsAt.port,
-      log: requestLog("gcs: "),
-    });
-    running.push({ name: "the GCS emulator", close: gcs.close });
-    const vertex = await startVertexEmulator({
-      host: grpcAt.host,
-      grpcPort: grpcAt.port,
-      restPort: restAt.port,
-      gcsEndpoint: gcs.url,
-      log: requestLog(""),
-    });
-    running.push({ name: "the Vertex emulator", close: vertex.close });
-    const wandb = await startWandbEmulator({ host: wandbAt.host, port: wandbAt.port });
-    running.push({ name: "the W&B emulator", close: wandb.close });
-    pubsubProblem = pubsubMissing(env);
-    if (!pubsubProblem) {
-      say(`starting the Pub/Sub emulator on ${pubsubAt.host}:${pubsubAt.port} (a few seconds)...`);
-      const pubsub = await startPubsubEmulator({
-        host: pubsubAt.host,
-        port: pubsubAt.port,
-        projectId: project,
-      });
-      running.push({ name: "the Pub/Sub emulator", close: pubsub.close });
-      pubsubHost = pubsub.host;
-    }
-    say("");
-    for (const line of environmentLines({
-      project,
-      pubsubHost,
-      gcsUrl: gcs.url,
-      vertexGrpc: vertex.grpcAddress,
-      vertexRest: vertex.restUrl,
-    }))
-      say(line);
-    if (pubsubHost) {
-      const ingestPort = Number(env.INGEST_PORT) || 8083;
-      say("");
-      say(
-        "# The ingest function (W&B webhooks) against these emulators, in this shell after the exports:",
-      );
-      say(`export WEBHOOK_TOKEN=${LOCAL_WEBHOOK_TOKEN} INGEST_URL=http://127.0.0.1:${ingestPort}`);
-      say("#   gcloud pubsub topics create launch-jobs   # the emulator starts empty");
-      say(`#   ${ingestCommand(ingestPort)}`);
-    }
-    say("");
-    say("# Control APIs (faults, request logs, reset):");
-    say(`#   GCS    ${gcs.url}/emulator/v1/`);
-    say(`#   Vertex ${vertex.restUrl}/emulator/v1/`);
-    say(wandbEnvironment(wandb.url));
+    await startAll(at, { project, quiet, pubsubProblem, env }, running, say);
   } catch (err) {
     ctx.err.write(`vertex-dispatch emulators: ${(err as Error).message}\n`);
     await stopAll();
@@ -118,7 +65,6 @@ export async function emulators(values: FlagValues, _p: string[], ctx: Ctx): Pro
     );
   }
   say("Running. Ctrl-C stops all emulators.");
-
   await new Promise<void>((resolve) => {
     const off = ctx.io.onInterrupt(() => {
       off();
@@ -129,6 +75,83 @@ export async function emulators(values: FlagValues, _p: string[], ctx: Ctx): Pro
   await stopAll();
   say("stopped.");
   return 0;
+}
+
+/** Where each emulator listens: the variables the SDKs read, else the stack's fixed ports. */
+function endpoints(env: Ctx["env"]): Endpoints {
+  return {
+    wandb: hostPort("WANDB_EMULATOR_HOST", env.WANDB_EMULATOR_HOST || "127.0.0.1:9030"),
+    pubsub: hostPort("PUBSUB_EMULATOR_HOST", env.PUBSUB_EMULATOR_HOST || "127.0.0.1:8085"),
+    gcs: httpUrl("GCS_ENDPOINT", env.GCS_ENDPOINT || "http://127.0.0.1:9023"),
+    grpc: hostPort("VERTEX_ENDPOINT", env.VERTEX_ENDPOINT || "127.0.0.1:9010"),
+    rest: httpUrl("VERTEX_REST_ENDPOINT", env.VERTEX_REST_ENDPOINT || "http://127.0.0.1:9011"),
+  };
+}
+
+interface StartOptions {
+  project: string;
+  quiet: boolean;
+  /** Why the Pub/Sub emulator cannot run here, or null. */
+  pubsubProblem: string | null;
+  env: Ctx["env"];
+}
+
+/** Starts every emulator (each added to `running` as it comes up), then prints how to use them. */
+async function startAll(at: Endpoints, o: StartOptions, running: Running[], say: Say) {
+  const requestLog = (prefix: string) =>
+    o.quiet ? undefined : (line: string) => say(`${prefix}${line}`);
+  const gcs = await startGcsEmulator({
+    host: at.gcs.host,
+    port: at.gcs.port,
+    log: requestLog("gcs: "),
+  });
+  running.push({ name: "the GCS emulator", close: gcs.close });
+  const vertex = await startVertexEmulator({
+    host: at.grpc.host,
+    grpcPort: at.grpc.port,
+    restPort: at.rest.port,
+    gcsEndpoint: gcs.url,
+    log: requestLog(""),
+  });
+  running.push({ name: "the Vertex emulator", close: vertex.close });
+  const wandb = await startWandbEmulator({ host: at.wandb.host, port: at.wandb.port });
+  running.push({ name: "the W&B emulator", close: wandb.close });
+  let pubsubHost: string | undefined;
+  if (!o.pubsubProblem) {
+    say(`starting the Pub/Sub emulator on ${at.pubsub.host}:${at.pubsub.port} (a few seconds)...`);
+    const pubsub = await startPubsubEmulator({
+      host: at.pubsub.host,
+      port: at.pubsub.port,
+      projectId: o.project,
+    });
+    running.push({ name: "the Pub/Sub emulator", close: pubsub.close });
+    pubsubHost = pubsub.host;
+  }
+  say("");
+  for (const line of environmentLines({
+    project: o.project,
+    pubsubHost,
+    gcsUrl: gcs.url,
+    vertexGrpc: vertex.grpcAddress,
+    vertexRest: vertex.restUrl,
+  }))
+    say(line);
+  if (pubsubHost) printIngest(Number(o.env.INGEST_PORT) || 8083, say);
+  say("");
+  say("# Control APIs (faults, request logs, reset):");
+  say(`#   GCS    ${gcs.url}/emulator/v1/`);
+  say(`#   Vertex ${vertex.restUrl}/emulator/v1/`);
+  say(wandbEnvironment(wandb.url));
+}
+
+function printIngest(ingestPort: number, say: Say): void {
+  say("");
+  say(
+    "# The ingest function (W&B webhooks) against these emulators, in this shell after the exports:",
+  );
+  say(`export WEBHOOK_TOKEN=${LOCAL_WEBHOOK_TOKEN} INGEST_URL=http://127.0.0.1:${ingestPort}`);
+  say("#   gcloud pubsub topics create launch-jobs   # the emulator starts empty");
+  say(`#   ${ingestCommand(ingestPort)}`);
 }
 
 /** The W&B emulator's lines: the wandb SDK and the bridge read these variables. */

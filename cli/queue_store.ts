@@ -1,9 +1,11 @@
 // The queue configs as the dispatcher reads them: `gs://CONFIG_BUCKET/queues/NAME.yaml|.yml|.json`,
 // or `$QUEUE_CONFIG_DIR/NAME.*` when that is set (the local stack in tests). The CLI lists,
 // reads and writes them here, and hands the dispatcher's own QueueSource to the precheck.
+
 import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { extname, join } from "node:path";
 import type { Storage } from "@google-cloud/storage";
+import { DispatchError } from "../shared/errors.js";
 import {
   bucketQueueSource,
   directoryQueueSource,
@@ -75,13 +77,6 @@ function dirStore(dir: string): QueueStore {
 function bucketStore(storage: Storage, bucketName: string): QueueStore {
   const bucket = storage.bucket(bucketName);
   const where = `gs://${bucketName}/queues/`;
-  const call = async <T>(doing: string, fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (err) {
-      throw storageError(err, doing);
-    }
-  };
   return {
     where,
     source: bucketQueueSource(bucket, 0),
@@ -111,30 +106,54 @@ function bucketStore(storage: Storage, bucketName: string): QueueStore {
       }
       return null;
     },
-    async write(name, ext, text) {
-      const file = bucket.file(`queues/${name}${ext}`);
-      await call(`writing ${where}${name}${ext}`, () =>
-        file.save(text, {
-          resumable: false,
-          contentType: ext === ".json" ? "application/json" : "application/yaml",
-        }),
-      );
-      const removed: string[] = [];
-      for (const other of QUEUE_FILE_EXTENSIONS.filter((e) => e !== ext)) {
-        const f = bucket.file(`queues/${name}${other}`);
-        const [exists] = await call(`checking ${where}${name}${other}`, () => f.exists());
-        if (!exists) continue;
-        await call(`removing ${where}${name}${other}`, () => f.delete());
-        removed.push(`${where}${name}${other}`);
-      }
-      return {
-        file: {
-          name,
-          location: `${where}${name}${ext}`,
-          updated: String(file.metadata.updated ?? "") || null,
-        },
-        removed,
-      };
-    },
+    write: (name, ext, text) => bucketWrite(bucket, where, name, ext, text),
   };
+}
+
+/** Runs one Cloud Storage call, its failure named by what it was doing. */
+async function call<T>(doing: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw storageError(err, doing);
+  }
+}
+
+/** Writes queues/NAME.EXT, then removes the queue's file under any other extension. */
+async function bucketWrite(
+  bucket: ReturnType<Storage["bucket"]>,
+  where: string,
+  name: string,
+  ext: string,
+  text: string,
+) {
+  const file = bucket.file(`queues/${name}${ext}`);
+  await call(`writing ${where}${name}${ext}`, () =>
+    file.save(text, {
+      resumable: false,
+      contentType: ext === ".json" ? "application/json" : "application/yaml",
+    }),
+  );
+  const removed: string[] = [];
+  for (const other of QUEUE_FILE_EXTENSIONS.filter((e) => e !== ext)) {
+    const f = bucket.file(`queues/${name}${other}`);
+    const [exists] = await call(`checking ${where}${name}${other}`, () => f.exists());
+    if (!exists) continue;
+    await call(`removing ${where}${name}${other}`, () => f.delete());
+    removed.push(`${where}${name}${other}`);
+  }
+  const updated = String(file.metadata.updated ?? "") || null;
+  return { file: { name, location: `${where}${name}${ext}`, updated }, removed };
+}
+
+/** A local queue file's text; a usage error that names the file and why it cannot be read. */
+export async function readQueueFile(file: string): Promise<string> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (err) {
+    throw new DispatchError(
+      "usage",
+      `cannot read the queue file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
 }

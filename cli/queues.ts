@@ -1,7 +1,6 @@
 // `vertex-dispatch queues list | show NAME | push FILE [--name NAME]`: the queue configs the
 // dispatcher reads (gs://CONFIG_BUCKET/queues/, or $QUEUE_CONFIG_DIR). `push` validates the
 // file first, preflight included, and refuses a config that would reject every launch.
-import { readFile } from "node:fs/promises";
 import { basename, extname } from "node:path";
 import { DispatchError } from "../shared/errors.js";
 import { QUEUE_FILE_EXTENSIONS } from "../shared/queue_source.js";
@@ -14,7 +13,7 @@ import { SPECS } from "./commands.js";
 import { EXIT, NotFound } from "./exit_codes.js";
 import type { Ctx } from "./io.js";
 import { errorSummary } from "./present.js";
-import { type QueueStore, queueStore } from "./queue_store.js";
+import { type QueueStore, queueStore, readQueueFile } from "./queue_store.js";
 
 const spec = SPECS.queues;
 
@@ -126,15 +125,7 @@ async function push(
       `queue name "${name}" is not valid: use letters, digits, "_", "-" and "." (pass --name NAME)`,
     );
   }
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (err) {
-    throw new DispatchError(
-      "usage",
-      `cannot read the queue file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-    );
-  }
+  const text = await readQueueFile(file);
   const preflight = !bool(values, "no-preflight");
   const check = await checkQueueText({ text, fileName: basename(file), queueName: name }, c, {
     preflight,
@@ -146,6 +137,18 @@ async function push(
   });
   for (const w of check.warnings) ctx.err.line(`${ctx.err.style.yellow("warning:")} ${w}`);
   const written = await store.write(name, ext, text);
+  printPushed(name, written, preflight, check.warnings, values, ctx);
+  return EXIT.ok;
+}
+
+function printPushed(
+  name: string,
+  written: Awaited<ReturnType<QueueStore["write"]>>,
+  preflight: boolean,
+  warnings: string[],
+  values: FlagValues,
+  ctx: Ctx,
+): void {
   if (bool(values, "json")) {
     ctx.out.line(
       JSON.stringify(
@@ -154,7 +157,7 @@ async function push(
           location: written.file.location,
           removed: written.removed,
           preflight,
-          warnings: check.warnings,
+          warnings,
         },
         null,
         2,
@@ -170,5 +173,4 @@ async function push(
       `the dispatcher reads it within its cache time (QUEUE_CONFIG_TTL_SECONDS, 60 s by default); launch with: vertex-dispatch submit --queue ${name} ...`,
     );
   }
-  return EXIT.ok;
 }

@@ -35,88 +35,24 @@ export interface WatchOptions {
 
 export async function openWatch(pubsub: PubSub, options: WatchOptions): Promise<Watch> {
   const name = `${SUBSCRIPTION_PREFIX}${randomBytes(6).toString("hex")}`;
-  let subscription: Subscription;
-  try {
-    [subscription] = await pubsub.topic(options.topic).createSubscription(name, {
-      ackDeadlineSeconds: 10,
-      expirationPolicy: { ttl: { seconds: 24 * 3600 } },
-      labels: { created_by: "vertex-dispatch-cli" },
-      ...(options.filter ? { filter: options.filter } : {}),
-    });
-  } catch (err) {
-    await pubsub.close().catch(() => {});
-    throw new DispatchError(
-      "pubsub_unavailable",
-      `creating the temporary subscription ${name} on ${options.topic} failed: ${(err as Error).message}`,
-      { cause: err },
-    );
-  }
-  const queue: StatusEvent[] = [];
+  const subscription = await createTemporary(pubsub, name, options);
+  const inbox = new Inbox(`reading ${options.topic} through ${name}`);
   const seen = new Set<string>();
-  let failure: Error | null = null;
-  let interrupted = false;
-  let wake: (() => void) | null = null;
-  const poke = () => {
-    const w = wake;
-    wake = null;
-    w?.();
-  };
   subscription.on("message", (m: Message) => {
     m.ack();
-    let parsed: ReturnType<typeof StatusEventSchema.safeParse>;
-    try {
-      parsed = StatusEventSchema.safeParse(JSON.parse(m.data.toString("utf8")));
-    } catch {
-      return; // not an event of ours: nothing to show
-    }
-    if (!parsed.success || !options.keep(parsed.data)) return;
-    const e = parsed.data;
+    const e = eventOf(m, options.keep);
+    if (!e) return;
     const key = `${e.launch_id}/${e.attempt}/${e.state}/${e.run_id ?? ""}`;
     if (seen.has(key)) return;
     seen.add(key);
-    queue.push(e);
-    poke();
+    inbox.push(e);
   });
-  subscription.on("error", (err: Error) => {
-    failure = err;
-    poke();
-  });
+  subscription.on("error", (err: Error) => inbox.fail(err));
   let closed = false;
   return {
     name,
-    async next(timeoutMs) {
-      let timer: NodeJS.Timeout | undefined;
-      let timedOut = false;
-      if (timeoutMs > 0) {
-        timer = setTimeout(() => {
-          timedOut = true;
-          poke();
-        }, timeoutMs);
-      }
-      try {
-        for (;;) {
-          const e = queue.shift();
-          if (e) return e;
-          if (interrupted) return "interrupted";
-          if (failure) {
-            throw new DispatchError(
-              "pubsub_unavailable",
-              `reading ${options.topic} through ${name} failed: ${(failure as Error).message}`,
-            );
-          }
-          if (timedOut) return "timeout";
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-          });
-        }
-      } finally {
-        clearTimeout(timer);
-      }
-    },
-    interrupt() {
-      interrupted = true;
-      poke();
-    },
+    next: (timeoutMs) => inbox.next(timeoutMs),
+    interrupt: () => inbox.interrupt(),
     async close() {
       if (closed) return;
       closed = true;
@@ -129,6 +65,103 @@ export async function openWatch(pubsub: PubSub, options: WatchOptions): Promise<
       }
     },
   };
+}
+
+/**
+ * The temporary subscription: ordered by the events' ordering key launch_id (SPEC §7), so
+ * one launch's events arrive in order; a filter where the caller gives one (real Pub/Sub).
+ */
+async function createTemporary(
+  pubsub: PubSub,
+  name: string,
+  options: WatchOptions,
+): Promise<Subscription> {
+  try {
+    const [subscription] = await pubsub.topic(options.topic).createSubscription(name, {
+      ackDeadlineSeconds: 10,
+      enableMessageOrdering: true,
+      expirationPolicy: { ttl: { seconds: 24 * 3600 } },
+      labels: { created_by: "vertex-dispatch-cli" },
+      ...(options.filter ? { filter: options.filter } : {}),
+    });
+    return subscription;
+  } catch (err) {
+    await pubsub.close().catch(() => {});
+    throw new DispatchError(
+      "pubsub_unavailable",
+      `creating the temporary subscription ${name} on ${options.topic} failed: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+}
+
+/** A status event of ours that the caller keeps; null for anything else. */
+function eventOf(m: Message, keep: WatchOptions["keep"]): StatusEvent | null {
+  let parsed: ReturnType<typeof StatusEventSchema.safeParse>;
+  try {
+    parsed = StatusEventSchema.safeParse(JSON.parse(m.data.toString("utf8")));
+  } catch {
+    return null; // not an event of ours: nothing to show
+  }
+  return parsed.success && keep(parsed.data) ? parsed.data : null;
+}
+
+/** Events waiting for next(), in arrival order; a failure or an interrupt ends the wait. */
+class Inbox {
+  private readonly queue: StatusEvent[] = [];
+  private failure: Error | null = null;
+  private interrupted = false;
+  private wake: (() => void) | null = null;
+
+  constructor(private readonly doing: string) {}
+
+  push(e: StatusEvent): void {
+    this.queue.push(e);
+    this.poke();
+  }
+  fail(err: Error): void {
+    this.failure = err;
+    this.poke();
+  }
+  interrupt(): void {
+    this.interrupted = true;
+    this.poke();
+  }
+
+  async next(timeoutMs: number): Promise<Next> {
+    let timedOut = false;
+    const timer =
+      timeoutMs > 0
+        ? setTimeout(() => {
+            timedOut = true;
+            this.poke();
+          }, timeoutMs)
+        : undefined;
+    try {
+      for (;;) {
+        const e = this.queue.shift();
+        if (e) return e;
+        if (this.interrupted) return "interrupted";
+        if (this.failure)
+          throw new DispatchError(
+            "pubsub_unavailable",
+            `${this.doing} failed: ${this.failure.message}`,
+          );
+        if (timedOut) return "timeout";
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+        });
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private poke(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
 }
 
 /** Runs `body` with a watch, deleting its subscription afterwards and on Ctrl-C. */
