@@ -60,6 +60,7 @@ export async function driveLaunch(
     return queue(stored, warnings, how, deps, log);
   let job: Job;
   try {
+    await deps.jobs.ready(resolved.parent); // before the lease is renewed: a cold client is slow
     stored = await renewLeaseIfShort(stored, how.by, deps);
     const held = stored.record;
     job = await deps.jobs.create(resolved.parent, resolved.customJob, () =>
