@@ -35,6 +35,8 @@ export interface ChaosOptions {
   maxJobs: number;
   /** Share of launches sent to the max_jobs queue. */
   limitedShare: number;
+  /** Each launch is published 1 to this many times (default 3). */
+  maxCopies?: number;
   /** Publishes in flight at once. */
   concurrency: number;
   leaseSeconds: number;

@@ -1,5 +1,5 @@
 // Graceful shutdown (issue 14): SIGTERM to the dispatch function in the middle of a burst of
-// 40 launches (each published 1-3 times), twice, each time while the function has
+// 40 launches (each published once; the chaos run publishes 1-3 copies), twice, each time while the function has
 // deliveries in hand (forwarded by the counting proxy at least 100 ms before). The drain
 // (shared/shutdown.ts) must finish those: each is acknowledged by the SIGTERMed instance,
 // not failed and redelivered. Pushes that arrive during the drain get 503 and are
@@ -29,6 +29,10 @@ test("SIGTERM mid-burst: the deliveries in hand finish, every launch has exactly
     killOnly: "dispatch",
     poison: 0,
     limitedShare: 0,
+    // One copy per launch: a second copy in flight would fail its delivery with a
+    // retryable launch_busy (500) whatever the drain does, and the check below is that
+    // every delivery in hand at a SIGTERM is acknowledged.
+    maxCopies: 1,
     settleTimeoutMs: 300_000,
     // The drain, not the lease, finishes the work here: a lease long enough that a machine
     // stalled by load (2 shared cores) does not expire it mid-delivery, which would let the

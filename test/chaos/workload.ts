@@ -24,7 +24,7 @@ export const QUEUES = {
 export interface PlannedLaunch {
   queue: string;
   runId: string;
-  /** How many times the same message is published (1-3). */
+  /** How many times the same message is published (1 to maxCopies, default 3). */
   copies: number;
   /** Delay of each copy after the launch's turn, in ms. */
   delaysMs: number[];
@@ -67,6 +67,8 @@ export interface PlanOptions {
   seed: number;
   /** Share of launches sent to the max_jobs queue. */
   limitedShare: number;
+  /** Each launch is published 1 to this many times (default 3). */
+  maxCopies?: number;
   poison: number;
   kills: number;
   /** Over how long publishing is spread, in ms. */
@@ -93,7 +95,7 @@ export function makePlan(o: PlanOptions): Plan {
   for (let i = 0; i < o.launches; i++) {
     const queue = rnd() < o.limitedShare ? QUEUES.limited : QUEUES.plain;
     const runId = `c${o.seed.toString(36)}-${i.toString(36)}`;
-    const copies = 1 + Math.floor(rnd() * 3);
+    const copies = 1 + Math.floor(rnd() * (o.maxCopies ?? 3));
     const delaysMs = Array.from({ length: copies }, () => Math.floor(rnd() * 1500));
     launches.push({ queue, runId, copies, delaysMs, body: body(queue, runId) });
   }
