@@ -1,9 +1,10 @@
 // Shared pieces of the Vertex emulator conformance tests: clients configured exactly as the
 // docs say, a valid CustomJob to start from, and a raw REST caller.
 
+import { after, before } from "node:test";
 import { v1 } from "@google-cloud/aiplatform";
 import * as grpc from "@grpc/grpc-js";
-import type { VertexEmulator } from "../../local/vertex/index.js";
+import { startVertexEmulator, type VertexEmulator } from "../../local/vertex/index.js";
 
 // The SDK otherwise probes the GCE metadata server at start-up.
 process.env.METADATA_SERVER_DETECTION = "none";
@@ -20,6 +21,26 @@ export function grpcClient(emulator: VertexEmulator): JobServiceClient {
     apiEndpoint: "127.0.0.1",
     port: emulator.grpcPort,
     sslCreds: grpc.credentials.createInsecure(),
+  });
+}
+
+/**
+ * One Vertex emulator (manual clock) and a gRPC client for a test file: started before its
+ * tests, handed to `use`, closed after them.
+ */
+export function withVertexEmulator(
+  use: (emulator: VertexEmulator, client: JobServiceClient) => void,
+) {
+  let emulator: VertexEmulator | undefined;
+  let client: JobServiceClient | undefined;
+  before(async () => {
+    emulator = await startVertexEmulator({ grpcPort: 0, restPort: 0, clock: { mode: "manual" } });
+    client = grpcClient(emulator);
+    use(emulator, client);
+  });
+  after(async () => {
+    await client?.close();
+    await emulator?.close();
   });
 }
 

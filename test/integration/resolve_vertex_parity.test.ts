@@ -3,22 +3,17 @@
 // first reaches Vertex as an empty WorkerPoolSpec and is accepted, as real Vertex
 // accepts it (a placeholder position, e.g. before a reduction-server pool).
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { startVertexEmulator, type VertexEmulator } from "../../local/vertex/index.js";
+import { describe, it } from "node:test";
+import type { VertexEmulator } from "../../local/vertex/index.js";
 import { baseMessage, baseQueue, resolveRaw } from "../helpers/resolve_fixtures.js";
-import { grpcClient, type JobServiceClient, rest } from "../helpers/vertex.js";
+import { type JobServiceClient, rest, withVertexEmulator } from "../helpers/vertex.js";
 
 let emulator: VertexEmulator;
 let client: JobServiceClient;
 
-before(async () => {
-  emulator = await startVertexEmulator({ grpcPort: 0, restPort: 0, clock: { mode: "manual" } });
-  client = grpcClient(emulator);
-});
-
-after(async () => {
-  await client.close();
-  await emulator.close();
+withVertexEmulator((e, c) => {
+  emulator = e;
+  client = c;
 });
 
 function withPlaceholderPool(): Record<string, unknown> {

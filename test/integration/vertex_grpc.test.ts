@@ -2,28 +2,23 @@
 // list, cancel, delete (a long-running operation), the job lifecycle on the manual clock,
 // outcomes, and UNIMPLEMENTED for the rest of JobService.
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, test } from "node:test";
-import { startVertexEmulator, type VertexEmulator } from "../../local/vertex/index.js";
+import { beforeEach, describe, test } from "node:test";
+import type { VertexEmulator } from "../../local/vertex/index.js";
 import {
-  grpcClient,
   type JobServiceClient,
   PARENT,
   PROJECT,
   REGION,
   validJob,
+  withVertexEmulator,
 } from "../helpers/vertex.js";
 
 let emulator: VertexEmulator;
 let client: JobServiceClient;
 
-before(async () => {
-  emulator = await startVertexEmulator({ grpcPort: 0, restPort: 0, clock: { mode: "manual" } });
-  client = grpcClient(emulator);
-});
-
-after(async () => {
-  await client.close();
-  await emulator.close();
+withVertexEmulator((e, c) => {
+  emulator = e;
+  client = c;
 });
 
 beforeEach(() => emulator.control.reset());

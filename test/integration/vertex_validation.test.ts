@@ -1,29 +1,24 @@
 // Every CreateCustomJob validation rule of the Vertex emulator: status code and wording.
 // Most cases go over REST (one request each); a few go over gRPC to show the codes match.
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, test } from "node:test";
-import { startVertexEmulator, type VertexEmulator } from "../../local/vertex/index.js";
+import { beforeEach, describe, test } from "node:test";
+import type { VertexEmulator } from "../../local/vertex/index.js";
 import {
-  grpcClient,
   type JobServiceClient,
   PARENT,
   rest,
   restError,
   validJob,
   withPool,
+  withVertexEmulator,
 } from "../helpers/vertex.js";
 
 let emulator: VertexEmulator;
 let client: JobServiceClient;
 
-before(async () => {
-  emulator = await startVertexEmulator({ grpcPort: 0, restPort: 0, clock: { mode: "manual" } });
-  client = grpcClient(emulator);
-});
-
-after(async () => {
-  await client.close();
-  await emulator.close();
+withVertexEmulator((e, c) => {
+  emulator = e;
+  client = c;
 });
 
 beforeEach(() => emulator.control.reset());
