@@ -21,10 +21,15 @@ export async function claim(
   log: Logger,
 ): Promise<Claimed> {
   const path = recordPath(fresh);
+  // A new launch has no marker: its claim is two create-only writes and no read. A marker
+  // that exists, or a record, sends it to the record (a redelivery, a finished launch).
+  const created = await commit(null, fresh, { step: "create", by: "dispatch" }, deps);
+  if (created !== "conflict") return { stored: created, recovering: false };
   let existing = await deps.store.read(path);
   if (!existing) {
-    const created = await commit(null, fresh, { step: "create", by: "dispatch" }, deps);
-    if (created !== "conflict") return { stored: created, recovering: false };
+    // A marker without a record: a claim that died between its writes, or one under way.
+    const marked = await commit(null, fresh, { step: "create_marked", by: "dispatch" }, deps);
+    if (marked !== "conflict") return { stored: marked, recovering: false };
     existing = await deps.store.read(path);
     if (!existing) throw busy(fresh.launch_id, `record ${path} vanished while being claimed`);
   }

@@ -63,6 +63,8 @@ export async function driveLaunch(
     await deps.jobs.ready(resolved.parent); // before the lease is renewed: a cold client is slow
     stored = await renewLeaseIfShort(stored, how.by, deps);
     const held = stored.record;
+    // A line before the request, so a create that hangs or dies with its process shows.
+    log.info("creating the Vertex AI CustomJob", { lease_expires_at: held.lease?.expires_at });
     job = await deps.jobs.create(resolved.parent, resolved.customJob, () =>
       createTimeoutMs(held, deps),
     );

@@ -72,12 +72,41 @@ export async function commit(
     deps.secrets ?? [],
   );
   const writeAt = row.effects.indexOf("write");
-  for (const effect of row.effects.slice(0, writeAt)) await runEffect(effect, record, deps);
+  let made: { generation: string } | null = null;
+  for (const effect of row.effects.slice(0, writeAt)) {
+    if (effect !== "marker_create") await runEffect(effect, record, deps);
+    else {
+      const out = await deps.active.create(record);
+      if (out === "exists") return "conflict";
+      made = out;
+    }
+  }
   const written = stored
     ? await deps.store.update(record, stored.generation)
     : await deps.store.create(record);
-  if (written === "conflict" || written === "exists") return "conflict";
+  if (written === "conflict" || written === "exists") {
+    if (made) await takeBackMarker(record, made.generation, deps);
+    return "conflict";
+  }
   return afterWrite(row.effects.slice(writeAt + 1), written, deps);
+}
+
+/**
+ * A create-only claim made a marker, then found the record there (a redelivery of a final
+ * launch): it removes that marker, only if nobody rewrote it since (a reopening claim
+ * writes its own first). A failure leaves it to the poll, which removes a final launch's
+ * marker once it is older than a lease.
+ */
+async function takeBackMarker(record: LaunchRecord, generation: string, deps: CommitDeps) {
+  if (record.queue === null || record.run_id === null) return;
+  await deps.active
+    .removeGeneration(record.queue, record.run_id, generation)
+    .catch((error: unknown) =>
+      deps.log.warning("could not remove a marker made for a launch that exists; the poll does", {
+        launch_id: record.launch_id,
+        error,
+      }),
+    );
 }
 
 /** Whether the record's pending event may be settled by anyone now (its writer's hold is over). */
@@ -135,25 +164,31 @@ function refuseUnlisted(
 }
 
 async function afterWrite(effects: readonly Effect[], stored: StoredRecord, deps: CommitDeps) {
-  let current = stored;
-  let published = false;
-  for (const effect of effects) {
-    if (effect === "publish") {
-      current = await deliver(current, deps);
-      published = true;
-    } else if (!published) {
-      await runEffect(effect, current.record, deps);
-    } else {
-      // The event is out: a marker left behind is mended by the poll, never retried here.
-      await runEffect(effect, current.record, deps).catch((error: unknown) =>
-        deps.log.warning(`could not ${effect.replace("_", " ")}; the poll function mends it`, {
-          launch_id: current.record.launch_id,
-          error,
-        }),
-      );
-    }
-  }
+  const publishAt = effects.includes("publish") ? effects.indexOf("publish") : effects.length;
+  for (const effect of effects.slice(0, publishAt)) await runEffect(effect, stored.record, deps);
+  if (publishAt === effects.length) return stored;
+  const after = effects.slice(publishAt + 1);
+  // Once the event is out, a marker put runs beside the outbox clear; a marker removal waits
+  // for the clear. Never before the publish: the poll reads a record only when its marker
+  // says something changed, so a marker ahead of an unpublished event would hide it.
+  const beside = () =>
+    Promise.all(
+      after.filter((e) => e === "marker_put").map((e) => mendable(e, stored.record, deps)),
+    );
+  const current = await deliver(stored, deps, beside);
+  for (const effect of after.filter((e) => e !== "marker_put"))
+    await mendable(effect, current.record, deps);
   return current;
+}
+
+/** An effect after the publish: the event is out, so a failure is logged, never retried here. */
+function mendable(effect: Effect, record: LaunchRecord, deps: CommitDeps): Promise<void> {
+  return runEffect(effect, record, deps).catch((error: unknown) =>
+    deps.log.warning(`could not ${effect.replace("_", " ")}; the poll function mends it`, {
+      launch_id: record.launch_id,
+      error,
+    }),
+  );
 }
 
 async function runEffect(effect: Effect, record: LaunchRecord, deps: CommitDeps): Promise<void> {
@@ -163,11 +198,34 @@ async function runEffect(effect: Effect, record: LaunchRecord, deps: CommitDeps)
   else if (effect === "slot_release") await deps.slots.release(record.queue, record.launch_id);
 }
 
-/** Publishes the pending event, then clears it, retrying the clear so a GCS fault does not repeat the event. */
-async function deliver(stored: StoredRecord, deps: CommitDeps): Promise<StoredRecord> {
+/**
+ * Publishes the pending event, then clears it (with `beside` running alongside the clear),
+ * retrying the clear so a GCS fault does not repeat the event.
+ */
+async function deliver(
+  stored: StoredRecord,
+  deps: CommitDeps,
+  beside: () => Promise<unknown>,
+): Promise<StoredRecord> {
   const pending = stored.record.outbox;
-  if (!pending) return stored;
+  if (!pending) {
+    await beside();
+    return stored;
+  }
   await deps.publish(pending.event);
+  const alongside = beside();
+  try {
+    return await clearOutbox(stored, pending, deps);
+  } finally {
+    await alongside;
+  }
+}
+
+async function clearOutbox(
+  stored: StoredRecord,
+  pending: NonNullable<LaunchRecord["outbox"]>,
+  deps: CommitDeps,
+): Promise<StoredRecord> {
   const deadline = Math.max(Date.parse(pending.until), deps.now().getTime() + CLEAR_MIN_MS);
   let current = stored;
   for (let attempt = 0; ; attempt++) {

@@ -7,6 +7,10 @@
 // watched), and the final `finished`, `failed`, `preempted`, `stopped`, `rejected`.
 //
 // Effects, in the order a row lists them:
+//   marker_create  write the active marker only if there is none (create-only); when one
+//                  exists nothing is written and commit() answers "conflict": the launch
+//                  is known, so the caller reads its record (a new launch's claim, without
+//                  a read first)
 //   marker_put     write the active marker from the record (active/{queue}/{run_id})
 //   write          the record write itself: create-only for `from: none`, else
 //                  generation-matched; a row with `event` writes the event into the
@@ -19,7 +23,11 @@
 // between `write` and `publish` fail the caller, leaving the event in the outbox: whoever
 // settles that outbox later (settle() in ./commit.ts) does them again, so they are
 // idempotent. Effects after `publish` never fail the caller: the event is out, and a
-// marker left behind is mended by the poll function, which reads the record.
+// marker left behind is mended by the poll function, which reads the record. A
+// `marker_put` after `publish` runs beside the outbox clear, once the event is out (a
+// marker is a hint, and the record is already written), so it costs no round trip of its
+// own; never before the publish, or a marker ahead of its unpublished event would hide it
+// from the poll, which reads a record only when its marker says something changed.
 //
 // Invariants (SPEC §6, §7):
 //  1. Nobody creates a job without holding the lease of a record that was created
@@ -40,10 +48,12 @@
 //     create is sent. So a holder never creates after the lease it holds could have passed
 //     to a new holder, who looks up before creating (invariant 2).
 //  5. No launch is left where nothing will find it: a record that is not final always has
-//     a marker, because every write that makes a record non-final (create, reopen, take
-//     over, resume) writes the marker first. A crash or a failed write between the two
-//     leaves a marker without a record (removed by the poll once older than a lease) or
-//     both; never a record without its marker.
+//     a marker, because every write that makes a record non-final from none, a final state
+//     or the backlog (create, reopen, take over, resume) writes the marker first; the
+//     others (submit, observe, retry) find it there and rewrite it after. A crash or a
+//     failed write between the two leaves a marker without a record (removed by the poll
+//     once older than a lease) or both; never a record without its marker. A marker that
+//     names an older state than its record is mended by the poll, which reads the record.
 //  6. One transition is one event: the event is written with the change (the outbox), so
 //     only the writer that won the generation match publishes it; a pending event is
 //     published by whoever settles it after its hold. Only a crash between a publish and
@@ -54,7 +64,13 @@
 import type { RecordState } from "../schemas/launch_record.js";
 
 export type Actor = "dispatch" | "poll" | "cancel";
-export type Effect = "marker_put" | "write" | "slot_release" | "publish" | "marker_remove";
+export type Effect =
+  | "marker_create"
+  | "marker_put"
+  | "write"
+  | "slot_release"
+  | "publish"
+  | "marker_remove";
 
 export interface Transition {
   /** States the record may be in before the write; "none" means it does not exist yet. */
@@ -82,8 +98,17 @@ export const TRANSITIONS = {
     by: ["dispatch"],
     lease: "held",
     event: false,
+    effects: ["marker_create", "write"],
+    why: "a first delivery claims the launch: a marker if it has none, then the record, create-only; a marker that exists means the launch is known, so its record is read instead",
+  },
+  create_marked: {
+    from: ["none"],
+    to: ["dispatching"],
+    by: ["dispatch"],
+    lease: "held",
+    event: false,
     effects: CLAIM,
-    why: "a first delivery claims the launch: marker first, then the record, create-only",
+    why: "a marker without a record (a claim that died between its two writes, or one under way): the marker is rewritten, then the record created, create-only",
   },
   reopen: {
     from: ["rejected"],
@@ -145,8 +170,8 @@ export const TRANSITIONS = {
     by: ["dispatch", "poll"],
     lease: "none",
     event: true,
-    effects: ["marker_put", "write", "publish"],
-    why: "the job exists: the marker names it before the record does, so the poll watches it",
+    effects: ["write", "publish", "marker_put"],
+    why: "the job exists: the record names it, then the marker (beside the outbox clear); until the marker is written the claim's marker stands, so the poll reads the record and mends it",
   },
   reject: {
     from: ["dispatching", "none"],

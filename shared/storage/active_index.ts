@@ -30,6 +30,10 @@ export interface ActiveEntry {
 export interface ActiveIndex {
   /** Writes (or overwrites) the launch's marker from its record. */
   put(record: LaunchRecord): Promise<void>;
+  /** Writes the launch's marker only if it has none (create-only): its generation, or "exists". */
+  create(record: LaunchRecord): Promise<{ generation: string } | "exists">;
+  /** Removes the marker only if it is still this generation (nobody rewrote it since). */
+  removeGeneration(queue: string, runId: string, generation: string): Promise<void>;
   /** Removes the launch's marker; a missing marker is fine. */
   remove(queue: string, runId: string): Promise<void>;
   /** Every marker. */
@@ -53,6 +57,33 @@ export function activeIndex(bucket: Bucket): ActiveIndex {
         });
       } catch (err) {
         throw storageError(err, `writing marker ${file.name}`);
+      }
+    },
+    async create(record) {
+      if (record.queue === null || record.run_id === null) return { generation: "0" };
+      const file = bucket.file(markerPath(record.queue, record.run_id));
+      try {
+        await file.save("", {
+          resumable: false,
+          validation: false,
+          metadata: { metadata: markerMetadata(record) },
+          preconditionOpts: { ifGenerationMatch: 0 },
+        });
+        return { generation: String(file.metadata.generation) };
+      } catch (err) {
+        // Also the answer to a retried create whose first answer was lost: the caller then
+        // reads the record, as for any marker that exists (shared/dispatch/claim.ts).
+        if (httpStatus(err) === 412) return "exists";
+        throw storageError(err, `creating marker ${file.name}`);
+      }
+    },
+    async removeGeneration(queue, runId, generation) {
+      try {
+        await bucket.file(markerPath(queue, runId)).delete({ ifGenerationMatch: generation });
+      } catch (err) {
+        const status = httpStatus(err);
+        if (status === 404 || status === 412) return; // gone, or rewritten by someone else
+        throw storageError(err, `removing marker ${markerPath(queue, runId)}`);
       }
     },
     async remove(queue, runId) {

@@ -4,7 +4,13 @@
 import { DispatchError } from "../../shared/errors.js";
 import type { PollDeps } from "../../shared/poll/poll.js";
 
-export type Seam = "active.put" | "store.create" | "store.update" | "slots.release" | "publish";
+export type Seam =
+  | "active.create"
+  | "active.put"
+  | "store.create"
+  | "store.update"
+  | "slots.release"
+  | "publish";
 export type Failure = "refused" | "lost";
 
 /** The Nth call (1 = the next) of `seam` through the returned deps fails as `how`. */

@@ -104,22 +104,20 @@ describe("dispatch exactly-once", { skip: missing ?? false }, () => {
   });
 
   it("survives a crash between CreateCustomJob and the record update: no second job on redelivery", async () => {
-    // Slow down every write to the state bucket so the process can be killed after the
-    // job exists and before its record says so.
-    const fault = stack.gcs.control.injectFault({
-      operation: "objects.insert",
-      bucket: "local-state",
-      delayMs: 2500,
-    });
+    // The emulator holds every create 2.5 s before it makes the job. The process is killed
+    // as soon as it says it is sending the create: the job comes to exist after the process
+    // is gone, so its record never says so.
+    const slow = stack.vertex.control.addFault({ method: "CreateCustomJob", delayMs: 2500 });
     const before = creates().total;
     await stack.publishLaunch(launchMessage("q", "crash1"));
+    await acks("crash1", /^creating the Vertex AI CustomJob/, 1, 30_000);
+    await stack.restartFunction("dispatch", "kill");
     await eventually(() => jobsOf("crash1").length > 0, {
       timeout: 30_000,
       what: "the job of crash1 to exist",
     });
+    stack.vertex.control.removeFault(slow.id);
     assert.equal(jobsOf("crash1").length, 1, "the job was created");
-    await stack.restartFunction("dispatch", "kill");
-    stack.gcs.control.removeFault(fault.id);
     // It never recorded the job, so it published nothing either (`submitted` goes out of
     // the record's outbox, after the record write): only a recovery can move it on.
     assert.equal((await stack.readRecord("q", "crash1"))?.record.state, "dispatching");

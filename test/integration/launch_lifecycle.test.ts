@@ -62,7 +62,7 @@ describe("launch lifecycle", () => {
   }
 
   const failures: Failure[] = ["refused", "lost"];
-  for (const seam of ["active.put", "store.create"] as Seam[]) {
+  for (const seam of ["active.create", "store.create"] as Seam[]) {
     for (const how of failures) {
       it(`a new launch whose claim write ${seam} is ${how} ends with exactly one job`, async () => {
         const runId = `c-${seam.replace(".", "-")}-${how}`.toLowerCase();
