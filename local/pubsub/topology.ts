@@ -29,8 +29,13 @@ export interface TopologyOptions {
    * names the topic (the framework builds the CloudEvent `source` from it).
    */
   pushEndpoints?: { dispatch?: string; poll?: string };
-  /** Redelivery backoff of the dispatch subscription; default 10 s .. 600 s. */
-  retry?: { minimumBackoffSeconds: number; maximumBackoffSeconds: number };
+  /**
+   * Redelivery backoff of the dispatch subscription; default 10 s .. 600 s, as Terraform
+   * sets it. "none": no retry policy, so a nacked push is redelivered after about 1 s. Google's
+   * emulator, given a retry policy, stops redelivering for good after many nacked pushes
+   * (refused pushes count); without one it keeps redelivering and dead-letters as configured.
+   */
+  retry?: { minimumBackoffSeconds: number; maximumBackoffSeconds: number } | "none";
   /** Delivery attempts before a launch message goes to the dead-letter topic; default 5. */
   maxDeliveryAttempts?: number;
   /** Ack deadline of the push subscriptions (the push request timeout); default 60 s. */
@@ -52,16 +57,22 @@ export async function createTopology(
   for (const topic of Object.values(TOPICS)) await ignoreExisting(client.createTopic(topic));
   const ackDeadlineSeconds = options.ackDeadlineSeconds ?? 60;
   const retry = options.retry ?? { minimumBackoffSeconds: 10, maximumBackoffSeconds: 600 };
+  const retryPolicy =
+    retry === "none"
+      ? {}
+      : {
+          retryPolicy: {
+            minimumBackoff: { seconds: retry.minimumBackoffSeconds },
+            maximumBackoff: { seconds: retry.maximumBackoffSeconds },
+          },
+        };
   const push = (endpoint: string | undefined) =>
     endpoint ? { pushConfig: { pushEndpoint: endpoint } } : {};
   await ignoreExisting(
     client.topic(TOPICS.jobs).createSubscription(SUBSCRIPTIONS.dispatch, {
       ...push(options.pushEndpoints?.dispatch),
       ackDeadlineSeconds,
-      retryPolicy: {
-        minimumBackoff: { seconds: retry.minimumBackoffSeconds },
-        maximumBackoff: { seconds: retry.maximumBackoffSeconds },
-      },
+      ...retryPolicy,
       deadLetterPolicy: {
         deadLetterTopic: client.topic(TOPICS.deadLetter).name,
         maxDeliveryAttempts: options.maxDeliveryAttempts ?? 5,

@@ -50,8 +50,12 @@ export interface StackOptions {
   pollIntervalMs?: number;
   /** Extra variables for the functions (tests shorten leases and TTLs). */
   functionEnv?: Env;
-  /** Push retry backoff of the dispatch subscription, in seconds. */
-  retry?: { minimumBackoffSeconds: number; maximumBackoffSeconds: number };
+  /**
+   * Push retry backoff of the dispatch subscription, in seconds; default "none": no retry
+   * policy, because Google's emulator stops redelivering for good after many nacked pushes
+   * when a subscription has one (local/pubsub/topology.ts). Terraform sets one in production.
+   */
+  retry?: { minimumBackoffSeconds: number; maximumBackoffSeconds: number } | "none";
   maxDeliveryAttempts?: number;
   /** Progress lines of the stack itself. */
   log?: (line: string) => void;
@@ -322,7 +326,7 @@ async function createPushTopology(
       ...(dispatch ? { dispatch: pushEndpoint(dispatch.url, project, TOPICS.jobs) } : {}),
       ...(poll ? { poll: pushEndpoint(poll.url, project, TOPICS.poll) } : {}),
     },
-    ...(options.retry ? { retry: options.retry } : {}),
+    retry: options.retry ?? "none",
     ...(options.maxDeliveryAttempts ? { maxDeliveryAttempts: options.maxDeliveryAttempts } : {}),
   });
   log(

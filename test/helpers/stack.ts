@@ -52,7 +52,6 @@ export async function startTestStack(extra: Partial<StackOptions> = {}): Promise
     vertexClock: { mode: "manual" },
     functions: ["dispatch"],
     pollIntervalMs: 0,
-    retry: { minimumBackoffSeconds: 1, maximumBackoffSeconds: 2 },
     maxDeliveryAttempts: 10,
     ...extra,
     functionEnv: {
