@@ -52,7 +52,9 @@ export async function startTestStack(extra: Partial<StackOptions> = {}): Promise
     vertexClock: { mode: "manual" },
     functions: ["dispatch"],
     pollIntervalMs: 0,
-    maxDeliveryAttempts: 10,
+    // No retry policy (the stack's default) redelivers about every second: 20 attempts
+    // outlast a test lease (6 s) and a function restart, as 10 did with backoff.
+    maxDeliveryAttempts: 20,
     ...extra,
     functionEnv: {
       WANDB_API_KEY: TEST_SECRET,

@@ -104,19 +104,28 @@ describe("dispatch exactly-once", { skip: missing ?? false }, () => {
   });
 
   it("survives a crash between CreateCustomJob and the record update: no second job on redelivery", async () => {
-    // The emulator holds every create 2.5 s before it makes the job. The process is killed
-    // as soon as it says it is sending the create: the job comes to exist after the process
-    // is gone, so its record never says so.
-    const slow = stack.vertex.control.addFault({ method: "CreateCustomJob", delayMs: 2500 });
+    // The emulator takes the first create, holds it 2.5 s, makes the job, then answers
+    // UNAVAILABLE. The process is killed as soon as the create has arrived (the rule has
+    // fired): the job comes to exist after the process is gone, so its record never says so.
+    const held = stack.vertex.control.addFault({
+      method: "CreateCustomJob",
+      code: "UNAVAILABLE",
+      when: "after",
+      delayMs: 2500,
+      count: 1,
+    });
     const before = creates().total;
     await stack.publishLaunch(launchMessage("q", "crash1"));
-    await acks("crash1", /^creating the Vertex AI CustomJob/, 1, 30_000);
+    await eventually(() => held.fired, {
+      timeout: 30_000,
+      what: "the create of crash1 to reach the Vertex emulator",
+      until: (fired) => fired > 0,
+    });
     await stack.restartFunction("dispatch", "kill");
     await eventually(() => jobsOf("crash1").length > 0, {
       timeout: 30_000,
-      what: "the job of crash1 to exist",
+      what: "the job of crash1 to exist (the emulator makes it 2.5 s after the create arrived)",
     });
-    stack.vertex.control.removeFault(slow.id);
     assert.equal(jobsOf("crash1").length, 1, "the job was created");
     // It never recorded the job, so it published nothing either (`submitted` goes out of
     // the record's outbox, after the record write): only a recovery can move it on.
