@@ -44,37 +44,38 @@ export function markerPath(queue: string, runId: string): string {
   return `active/${queue}/${runId}`;
 }
 
+/** Writes the marker object of `record`; create-only when `createOnly`. Returns the file written. */
+async function saveMarker(bucket: Bucket, record: LaunchRecord, createOnly: boolean) {
+  const file = bucket.file(markerPath(record.queue ?? "", record.run_id ?? ""));
+  await file.save("", {
+    resumable: false,
+    validation: false,
+    metadata: { metadata: markerMetadata(record) },
+    ...(createOnly ? { preconditionOpts: { ifGenerationMatch: 0 } } : {}),
+  });
+  return file;
+}
+
 export function activeIndex(bucket: Bucket): ActiveIndex {
   return {
     async put(record) {
       if (record.queue === null || record.run_id === null) return;
-      const file = bucket.file(markerPath(record.queue, record.run_id));
       try {
-        await file.save("", {
-          resumable: false,
-          validation: false,
-          metadata: { metadata: markerMetadata(record) },
-        });
+        await saveMarker(bucket, record, false);
       } catch (err) {
-        throw storageError(err, `writing marker ${file.name}`);
+        throw storageError(err, `writing marker ${markerPath(record.queue, record.run_id)}`);
       }
     },
     async create(record) {
       if (record.queue === null || record.run_id === null) return { generation: "0" };
-      const file = bucket.file(markerPath(record.queue, record.run_id));
       try {
-        await file.save("", {
-          resumable: false,
-          validation: false,
-          metadata: { metadata: markerMetadata(record) },
-          preconditionOpts: { ifGenerationMatch: 0 },
-        });
+        const file = await saveMarker(bucket, record, true);
         return { generation: String(file.metadata.generation) };
       } catch (err) {
         // Also the answer to a retried create whose first answer was lost: the caller then
         // reads the record, as for any marker that exists (shared/dispatch/claim.ts).
         if (httpStatus(err) === 412) return "exists";
-        throw storageError(err, `creating marker ${file.name}`);
+        throw storageError(err, `creating marker ${markerPath(record.queue, record.run_id)}`);
       }
     },
     async removeGeneration(queue, runId, generation) {
