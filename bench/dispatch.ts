@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { DEMO_JOB_SERVICE_ACCOUNT, demoMessage } from "../local/stack/demo.js";
 import type { Stack } from "../local/stack/stack.js";
-import { DISPATCH_NODE_OPTIONS, functionEnv, type Running, startFunction } from "./functions.js";
+import { dispatchNodeOptions, functionEnv, type Running, startFunction } from "./functions.js";
 import { firstLine, peakRssMb, push, pushBody, pushWhenListening } from "./lib.js";
 
 const SUBSCRIPTION = "projects/local-project/subscriptions/launch-jobs-dispatch";
@@ -53,7 +53,7 @@ function startDispatch(ctx: DispatchContext): Promise<Running> {
     env: {
       ...functionEnv(ctx.stack, ctx.stack.env.STATE_BUCKET ?? ""),
       // The flags Terraform deploys dispatch with (checked by test/terraform/wiring.test.ts).
-      NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? DISPATCH_NODE_OPTIONS,
+      NODE_OPTIONS: dispatchNodeOptions(),
     },
     project: ctx.stack.project,
   });

@@ -26,6 +26,11 @@ export interface Running {
  */
 export const DISPATCH_NODE_OPTIONS = "--max-old-space-size=104 --max-semi-space-size=1";
 
+/** What the bench runs dispatch with: BENCH_NODE_OPTIONS to try other flags, else Terraform's. */
+export function dispatchNodeOptions(): string {
+  return process.env.BENCH_NODE_OPTIONS ?? DISPATCH_NODE_OPTIONS;
+}
+
 /** What Terraform gives dispatch and poll, pointed at the stack's emulators. */
 export function functionEnv(stack: Stack, stateBucket: string): Record<string, string> {
   const e = stack.env;

@@ -9,11 +9,10 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Storage } from "@google-cloud/storage";
 import { type Stack, startStack } from "../local/stack/stack.js";
-// @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
-import { makeCodeCache } from "../scripts/code_cache.mjs";
 import { deployLocally, ensureBuilt, ROOT } from "../test/helpers/bundles.js";
 import { cliStartup } from "./cli.js";
 import { burstRss, coldStart, warmDispatch } from "./dispatch.js";
+import { dispatchNodeOptions } from "./functions.js";
 import { machine } from "./lib.js";
 import { pollScale } from "./poll.js";
 import { type Results, results, table } from "./report.js";
@@ -40,10 +39,8 @@ async function sampleRecord(stack: Stack): Promise<string> {
 }
 
 /** A package deployed as Cloud Build does: npm ci, then gcp-build (the V8 code cache). */
-function deployed(name: string): string {
-  const dir = deployLocally(name, process.execPath);
-  (makeCodeCache as (dir: string) => void)(dir);
-  return dir;
+function deployed(name: "dispatch" | "poll"): string {
+  return deployLocally(name, process.execPath, name === "dispatch" ? dispatchNodeOptions() : "");
 }
 
 async function measure(stack: Stack, phases: Set<string>, raw: Record<string, unknown>) {

@@ -10,9 +10,17 @@
 //
 // Invariants: the zip stays deterministic (the cache is not in it: V8's cache bytes differ
 // from run to run). The cache only ever saves work: V8 rejects a cache made by another V8
-// version or for other source bytes, and start.js then compiles index.js as `require`
-// would, with the same module wrapper arguments. A failure to make the cache is a warning,
-// never a failed deploy (the function then starts without it).
+// version, for other source bytes or under other V8 flags, and start.js then compiles
+// index.js as `require` would, with the same module wrapper arguments, and logs a warning
+// (a rejected cache costs a cold start about 0.3 s here). A failure to make the cache is a
+// warning, never a failed deploy (the function then starts without it).
+//
+// The flags: V8 accepts a cache only in a process whose V8 flags hash like the producer's,
+// and the heap flags dispatch runs with (NODE_OPTIONS, Terraform `dispatch.node_options`)
+// are V8 flags. So the producer runs under the runtime's NODE_OPTIONS, which the build
+// receives as CODE_CACHE_NODE_OPTIONS (Terraform sets it in each function's
+// build_config from the same value as the runtime's; not NODE_OPTIONS itself, which would
+// also size the heap of the build's `npm ci`).
 import { spawnSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -22,6 +30,10 @@ export const CODE_CACHE_MAIN = "start.js";
 export const CODE_CACHE_PRODUCER = "code_cache.cjs";
 /** The package's gcp-build script. */
 export const CODE_CACHE_BUILD = `node ${CODE_CACHE_PRODUCER}`;
+
+/** What start.js logs (one JSON line on stderr) when V8 rejects the cache. */
+export const REJECTED_WARNING =
+  "the V8 code cache index.js.cache was rejected (made by another Node version, or under V8 flags other than this process's NODE_OPTIONS), so index.js was compiled from source and this cold start was slower; make the build's CODE_CACHE_NODE_OPTIONS equal the runtime's NODE_OPTIONS (Terraform does, from dispatch.node_options) and redeploy";
 
 const LOADER = `"use strict";
 // Loads index.js with the V8 code cache code_cache.cjs made at deploy (scripts/code_cache.mjs).
@@ -34,6 +46,8 @@ const { script, cache } = compileWithCodeCache(file, {
   Module: require("node:module"),
 });
 if (process.env.VD_CODE_CACHE_DEBUG) console.error("code cache " + cache);
+if (cache === "rejected")
+  console.warn(JSON.stringify({ severity: "WARNING", message: ${JSON.stringify(REJECTED_WARNING)} }));
 script.runInThisContext().call(module.exports, module.exports, require, module, file, __dirname);
 `;
 
@@ -54,6 +68,17 @@ Object.assign(process.env, ${JSON.stringify({
 })});
 const compileWithCodeCache = ${compileWithCodeCache.toString()};
 const loadCommonJs = ${loadCommonJs.toString()};
+// V8 accepts the cache only under the flags it was made with: make it under the runtime's.
+const flags = process.env.CODE_CACHE_NODE_OPTIONS;
+if (flags !== undefined && flags !== (process.env.NODE_OPTIONS ?? "")) {
+  const child = require("node:child_process").spawnSync(process.execPath, [__filename], {
+    stdio: "inherit",
+    env: { ...process.env, NODE_OPTIONS: flags },
+  });
+  if (child.status !== 0)
+    console.warn("code cache not made (the function starts without it): under NODE_OPTIONS=" + JSON.stringify(flags) + " the producer exited " + (child.status ?? child.signal) + (child.error ? ": " + child.error.message : ""));
+  process.exit(0);
+}
 const file = path.join(__dirname, "index.js");
 try {
   const { script } = loadCommonJs(file, { fs, path, vm: require("node:vm"), Module: require("node:module") });
@@ -70,11 +95,14 @@ export function writeCodeCacheFiles(dir) {
   writeFileSync(join(dir, CODE_CACHE_PRODUCER), PRODUCER);
 }
 
-/** What Cloud Build's gcp-build does, for a deployed copy (its framework installed). */
-export function makeCodeCache(appDir, nodeBin = process.execPath) {
+/**
+ * What Cloud Build's gcp-build does, for a deployed copy (its framework installed), with the
+ * build's CODE_CACHE_NODE_OPTIONS: the NODE_OPTIONS the function will run with.
+ */
+export function makeCodeCache(appDir, nodeBin = process.execPath, nodeOptions = "") {
   const run = spawnSync(nodeBin, [CODE_CACHE_PRODUCER], {
     cwd: appDir,
-    env: { PATH: process.env.PATH },
+    env: { PATH: process.env.PATH, CODE_CACHE_NODE_OPTIONS: nodeOptions },
     encoding: "utf8",
     timeout: 180_000,
   });

@@ -34,6 +34,9 @@ resource "google_cloudfunctions2_function" "dispatch" {
     runtime         = "nodejs22"
     entry_point     = "dispatch"
     service_account = var.build_service_account
+    # gcp-build makes the V8 code cache under the runtime's NODE_OPTIONS (V8 rejects a cache
+    # made under other flags; scripts/code_cache.mjs).
+    environment_variables = { CODE_CACHE_NODE_OPTIONS = var.dispatch.node_options }
     source {
       storage_source {
         bucket = google_storage_bucket.this["sources"].name
@@ -70,6 +73,8 @@ resource "google_cloudfunctions2_function" "poll" {
     runtime         = "nodejs22"
     entry_point     = "poll"
     service_account = var.build_service_account
+    # The runtime has no NODE_OPTIONS; the code cache is made without any (scripts/code_cache.mjs).
+    environment_variables = { CODE_CACHE_NODE_OPTIONS = "" }
     source {
       storage_source {
         bucket = google_storage_bucket.this["sources"].name
@@ -109,6 +114,8 @@ resource "google_cloudfunctions2_function" "ingest" {
     runtime         = "nodejs22"
     entry_point     = "ingest"
     service_account = var.build_service_account
+    # The runtime has no NODE_OPTIONS; the code cache is made without any (scripts/code_cache.mjs).
+    environment_variables = { CODE_CACHE_NODE_OPTIONS = "" }
     source {
       storage_source {
         bucket = google_storage_bucket.this["sources"].name

@@ -1,8 +1,10 @@
 // The built function packages (dist/functions/<name>/), deployed and started the way Cloud
 // Run functions does it: the package copied to a directory outside the repo (so nothing
 // resolves from the repo's node_modules), `npm ci` of its own package-lock.json, the
-// buildpack's `node --check index.js`, then `/bin/bash -c node_modules/.bin/functions-framework`
-// with FUNCTION_TARGET, FUNCTION_SIGNATURE_TYPE and PORT set, under the Node on PATH.
+// buildpack's `node --check index.js`, the package's gcp-build (the V8 code cache, made under
+// the NODE_OPTIONS the function will run with, as Terraform's build_config passes them), then
+// `/bin/bash -c node_modules/.bin/functions-framework` with FUNCTION_TARGET,
+// FUNCTION_SIGNATURE_TYPE and PORT set, under the Node on PATH.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
@@ -20,6 +22,12 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildFunctions, functionNames, isFresh } from "../../scripts/build.mjs";
+// @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
+import * as codeCache from "../../scripts/code_cache.mjs";
+
+const { makeCodeCache } = codeCache as {
+  makeCodeCache(dir: string, nodeBin: string, nodeOptions: string): void;
+};
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const CACHE = join(ROOT, "node_modules", ".cache", "vertex-dispatch");
@@ -59,8 +67,11 @@ function installedModules(packageDir: string): string {
   return join(done, "node_modules");
 }
 
-/** Copies dist/functions/<name> and its installed dependencies to a fresh directory in /tmp. */
-export function deployLocally(name: string, nodeBin: string): string {
+/**
+ * Copies dist/functions/<name> and its installed dependencies to a fresh directory in /tmp
+ * and runs its gcp-build under `nodeBin`, for a function that will run with `nodeOptions`.
+ */
+export function deployLocally(name: string, nodeBin: string, nodeOptions = ""): string {
   const packageDir = join(ROOT, "dist", "functions", name);
   const app = mkdtempSync(join(tmpdir(), `vd-deployed-${name}-`));
   cpSync(packageDir, app, { recursive: true });
@@ -69,6 +80,7 @@ export function deployLocally(name: string, nodeBin: string): string {
     verbatimSymlinks: true,
   });
   run(nodeBin, ["--check", "index.js"], app);
+  makeCodeCache(app, nodeBin, nodeOptions);
   return app;
 }
 

@@ -143,7 +143,9 @@ describe("the built bundles, deployed as Cloud Run functions deploys them", () =
       // Deployed one by one (npm ci, node --check), started together (cold starts overlap).
       const apps = ["dispatch", "poll", "ingest"].map((name) => ({
         name,
-        app: deployLocally(name, node.bin),
+        // gcp-build makes the code cache under the flags the function runs with (Terraform's
+        // build_config passes them as CODE_CACHE_NODE_OPTIONS).
+        app: deployLocally(name, node.bin, name === "dispatch" ? DISPATCH_NODE_OPTIONS : ""),
       }));
       const starts = apps.map(async ({ name, app }) => {
         const fn = await startDeployed({
@@ -151,12 +153,14 @@ describe("the built bundles, deployed as Cloud Run functions deploys them", () =
           app,
           nodeBin: node.bin,
           port: await freePort(),
-          env:
-            name === "ingest"
+          env: {
+            ...(name === "ingest"
               ? ingestEnv(stack)
               : name === "dispatch"
                 ? { ...productionEnv(stack), NODE_OPTIONS: DISPATCH_NODE_OPTIONS }
-                : productionEnv(stack),
+                : productionEnv(stack)),
+            VD_CODE_CACHE_DEBUG: "1", // start.js says what became of the cache
+          },
           onLine: (l) => lines.push(l),
         });
         deployed.push(fn);
@@ -166,6 +170,14 @@ describe("the built bundles, deployed as Cloud Run functions deploys them", () =
       for (const r of started) if (r.status === "rejected") throw r.reason;
       for (const fn of deployed)
         assert.equal(fn.executable() ?? node.bin, node.bin, `${fn.name} runs under ${node.bin}`);
+      // Each function started with the cache its gcp-build made (V8 accepted it: same Node,
+      // same V8 flags), so none logged the rejected-cache warning.
+      const cacheLines = lines.filter((l) => l.startsWith("code cache "));
+      assert.deepEqual(cacheLines, ["code cache used", "code cache used", "code cache used"]);
+      assert.equal(
+        lines.filter((l) => l.includes("code cache index.js.cache was rejected")).length,
+        0,
+      );
       const byName = (name: string) => deployed.find((fn) => fn.name === name) as DeployedFunction;
       const [dispatch, poll, ingest] = [byName("dispatch"), byName("poll"), byName("ingest")];
 

@@ -217,6 +217,20 @@ describe("terraform/ wiring", () => {
     assert.equal(m[1], DISPATCH_NODE_OPTIONS);
   });
 
+  it("each build makes the code cache under the NODE_OPTIONS its function runs with", () => {
+    // V8 rejects a code cache made under other V8 flags (scripts/code_cache.mjs).
+    const built = (name: string) =>
+      resource(hcl, FN, name).build_config[0].environment_variables as Hcl;
+    assert.deepEqual(built("dispatch"), {
+      CODE_CACHE_NODE_OPTIONS: expr("var.dispatch.node_options"),
+    });
+    for (const name of ["poll", "ingest"]) {
+      assert.deepEqual(built(name), { CODE_CACHE_NODE_OPTIONS: "" }, name);
+      const env = resource(hcl, FN, name).service_config[0].environment_variables;
+      assert.doesNotMatch(JSON.stringify(env), /NODE_OPTIONS/, `${name} runs with no NODE_OPTIONS`);
+    }
+  });
+
   it("ingest gets every variable shared/ingest/options.ts reads but the emulator host", () => {
     const { env, secrets } = envOf(resource(hcl, FN, "ingest"));
     const deployable = INGEST_OPTION_NAMES.filter((n) => !LOCAL_ONLY.includes(n)).sort();

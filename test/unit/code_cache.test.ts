@@ -10,10 +10,14 @@ import { after, describe, it } from "node:test";
 // @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
 import * as codeCache from "../../scripts/code_cache.mjs";
 
-const { writeCodeCacheFiles, makeCodeCache } = codeCache as {
+const { writeCodeCacheFiles, makeCodeCache, REJECTED_WARNING } = codeCache as {
   writeCodeCacheFiles(dir: string): void;
-  makeCodeCache(dir: string): void;
+  makeCodeCache(dir: string, nodeBin?: string, nodeOptions?: string): void;
+  REJECTED_WARNING: string;
 };
+
+// The heap flags Terraform gives dispatch (V8 flags: they change what V8 accepts).
+const HEAP_FLAGS = "--max-old-space-size=104 --max-semi-space-size=1";
 
 // A module that reports what the CommonJS wrapper gave it, and fails if the producer's
 // placeholder environment is missing (so the top level really ran at gcp-build).
@@ -28,15 +32,24 @@ module.exports = {
 };
 `;
 
-function load(dir: string): { line: string; value: Record<string, unknown> } {
+/** Loads start.js in a fresh process; `line` is what became of the cache, `warnings` the rest of stderr. */
+function load(dir: string, nodeOptions = "") {
   const script = `const m = require(${JSON.stringify(join(dir, "start.js"))}); console.log(JSON.stringify({ ...m, square: m.square(7) }));`;
   const run = spawnSync(process.execPath, ["-e", script], {
-    env: { PATH: process.env.PATH, VD_CODE_CACHE_DEBUG: "1", GOOGLE_CLOUD_PROJECT: "p" },
+    env: {
+      PATH: process.env.PATH,
+      VD_CODE_CACHE_DEBUG: "1",
+      GOOGLE_CLOUD_PROJECT: "p",
+      NODE_OPTIONS: nodeOptions,
+    },
     encoding: "utf8",
   });
   assert.equal(run.status, 0, run.stderr);
-  return { line: run.stderr.trim(), value: JSON.parse(run.stdout) };
+  const [line, ...warnings] = run.stderr.trim().split("\n");
+  return { line, warnings, value: JSON.parse(run.stdout) as Record<string, unknown> };
 }
+
+const REJECTED_LINE = JSON.stringify({ severity: "WARNING", message: REJECTED_WARNING });
 
 describe("start.js and the V8 code cache", () => {
   const dir = mkdtempSync(join(tmpdir(), "vd-code-cache-"));
@@ -46,22 +59,40 @@ describe("start.js and the V8 code cache", () => {
   const expected = { file: "index.js", dir, sameExports: true, square: 49 };
 
   it("without a cache: index.js loads as require would", () => {
-    const { line, value } = load(dir);
+    const { line, warnings, value } = load(dir);
     assert.equal(line, "code cache missing");
+    assert.deepEqual(warnings, []);
     assert.deepEqual(value, expected);
   });
 
   it("gcp-build makes a cache that V8 accepts, and the module is the same", () => {
     makeCodeCache(dir);
-    const { line, value } = load(dir);
+    const { line, warnings, value } = load(dir);
     assert.equal(line, "code cache used");
+    assert.deepEqual(warnings, []);
     assert.deepEqual(value, expected);
   });
 
-  it("a cache V8 rejects (another Node, other bytes) costs nothing but the cache", () => {
+  it("a cache is used only under the V8 flags it was made with; gcp-build makes it under the runtime's", () => {
+    makeCodeCache(dir); // a build without CODE_CACHE_NODE_OPTIONS' flags
+    const other = load(dir, HEAP_FLAGS);
+    assert.equal(other.line, "code cache rejected", "V8 rejects a cache made under other flags");
+    assert.deepEqual(other.warnings, [REJECTED_LINE]);
+    assert.deepEqual(other.value, expected);
+
+    makeCodeCache(dir, process.execPath, HEAP_FLAGS);
+    const same = load(dir, HEAP_FLAGS);
+    assert.equal(same.line, "code cache used");
+    assert.deepEqual(same.warnings, []);
+    assert.deepEqual(same.value, expected);
+    assert.equal(load(dir).line, "code cache rejected", "and that cache only under those flags");
+  });
+
+  it("a cache V8 rejects (another Node, other bytes) costs nothing but the cache, and says so", () => {
     writeFileSync(join(dir, "index.js.cache"), Buffer.from("not a V8 code cache"));
-    const { line, value } = load(dir);
+    const { line, warnings, value } = load(dir);
     assert.equal(line, "code cache rejected");
+    assert.deepEqual(warnings, [REJECTED_LINE]);
     assert.deepEqual(value, expected);
   });
 });
