@@ -28,13 +28,10 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import * as esbuild from "esbuild";
 import { zipDirectory } from "./build_zip.mjs";
 import { CODE_CACHE_BUILD, CODE_CACHE_MAIN, writeCodeCacheFiles } from "./code_cache.mjs";
-import {
-  jobServiceDescriptorPlugin,
-  writeJobServiceDescriptor,
-} from "./job_service_descriptor.mjs";
 import { lazyDescriptorsPlugin } from "./lazy_descriptors.mjs";
 import { lazyMixinsPlugin } from "./lazy_mixins.mjs";
 import { lazyPubsubProtosPlugin } from "./lazy_pubsub_protos.mjs";
+import { serviceDescriptorsPlugin, writeServiceDescriptors } from "./service_descriptors.mjs";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const FRAMEWORK = "@google-cloud/functions-framework";
@@ -146,9 +143,10 @@ export async function buildFunction(name, { root = ROOT, outRoot = join(root, "d
   const dir = join(outRoot, "functions", name);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  // Only the JobService part of aiplatform's protos is bundled (scripts/job_service_descriptor.mjs).
-  const descriptor = join(outRoot, "generated", "job_service_protos.json");
-  writeJobServiceDescriptor(descriptor);
+  // The JobService client and Pub/Sub's publisher load only their service's part of their
+  // package's protos (scripts/service_descriptors.mjs).
+  const descriptors = join(outRoot, "generated");
+  writeServiceDescriptors(descriptors);
   const meta = await bundle({
     entry: join(root, "functions", name, "index.ts"),
     outfile: join(dir, "index.js"),
@@ -157,7 +155,7 @@ export async function buildFunction(name, { root = ROOT, outRoot = join(root, "d
     // proto-loader's reflection descriptors (never read by a client) and Pub/Sub's static
     // protos export (never read by the product) on first read.
     plugins: [
-      jobServiceDescriptorPlugin(descriptor),
+      serviceDescriptorsPlugin(descriptors),
       lazyMixinsPlugin(),
       lazyDescriptorsPlugin(),
       lazyPubsubProtosPlugin(),
@@ -195,7 +193,7 @@ const BUILD_FILES = [
   "package-lock.json",
   "scripts/build.mjs",
   "scripts/build_zip.mjs",
-  "scripts/job_service_descriptor.mjs",
+  "scripts/service_descriptors.mjs",
   "scripts/lazy_mixins.mjs",
   "scripts/lazy_descriptors.mjs",
   "scripts/lazy_pubsub_protos.mjs",

@@ -11,9 +11,9 @@ import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { bundle } from "../../scripts/build.mjs";
 // @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
-import * as descriptor from "../../scripts/job_service_descriptor.mjs";
-// @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
 import * as lazy from "../../scripts/lazy_descriptors.mjs";
+// @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
+import * as descriptor from "../../scripts/service_descriptors.mjs";
 
 const require = createRequire(import.meta.url);
 // proto-loader and google-gax as the aiplatform client resolves them.
@@ -24,7 +24,7 @@ const { rewriteProtoLoader, lazyDescriptorsPlugin } = lazy as {
   rewriteProtoLoader(source: string): string;
   lazyDescriptorsPlugin(): object;
 };
-const { writeJobServiceDescriptor } = descriptor as { writeJobServiceDescriptor(f: string): void };
+const { writeServiceDescriptors } = descriptor as { writeServiceDescriptors(dir: string): void };
 
 type Definition = Record<string, unknown>;
 type Loader = { fromJSON(json: object, options: object): Record<string, Definition> };
@@ -44,8 +44,9 @@ before(async () => {
     plugins: [lazyDescriptorsPlugin()],
   });
   rewritten = require(join(dir, "loader.cjs"));
-  writeJobServiceDescriptor(join(dir, "job_service.json"));
-  inputs.jobService = JSON.parse(readFileSync(join(dir, "job_service.json"), "utf8"));
+  writeServiceDescriptors(dir);
+  inputs.jobService = JSON.parse(readFileSync(join(dir, "job_service_protos.json"), "utf8"));
+  inputs.publisher = JSON.parse(readFileSync(join(dir, "publisher_protos.json"), "utf8"));
   for (const name of ["operations", "iam_service", "locations"])
     inputs[name] = JSON.parse(
       readFileSync(join(gaxDir, "build", "protos", `${name}.json`), "utf8"),

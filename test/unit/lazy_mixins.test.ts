@@ -15,9 +15,9 @@ import { after, before, describe, it } from "node:test";
 import * as grpc from "@grpc/grpc-js";
 import { bundle } from "../../scripts/build.mjs";
 // @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
-import * as descriptor from "../../scripts/job_service_descriptor.mjs";
-// @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
 import * as lazy from "../../scripts/lazy_mixins.mjs";
+// @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
+import * as descriptor from "../../scripts/service_descriptors.mjs";
 import { type JobServiceClient, vertexJobs } from "../../shared/vertex/jobs.js";
 
 const require = createRequire(import.meta.url);
@@ -34,9 +34,9 @@ const { rewriteJobServiceClient, lazyMixinsPlugin } = lazy as {
   rewriteJobServiceClient(source: string): string;
   lazyMixinsPlugin(): object;
 };
-const { jobServiceDescriptorPlugin, writeJobServiceDescriptor } = descriptor as {
-  jobServiceDescriptorPlugin(file: string): object;
-  writeJobServiceDescriptor(file: string): void;
+const { serviceDescriptorsPlugin, writeServiceDescriptors } = descriptor as {
+  serviceDescriptorsPlugin(dir: string): object;
+  writeServiceDescriptors(dir: string): void;
 };
 
 const PARENT = "projects/p/locations/us-central1";
@@ -133,8 +133,7 @@ let bundledCredentials: typeof grpc.credentials;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "vd-lazy-mixins-"));
-  const protos = join(dir, "job_service_protos.json");
-  writeJobServiceDescriptor(protos);
+  writeServiceDescriptors(dir);
   // The bundle's own copy of grpc-js beside the client, as shared/clients.ts gets it in a build.
   const entry = [
     `exports.JobServiceClient = require(${JSON.stringify(require.resolve(CLIENT_MODULE))}).JobServiceClient;`,
@@ -144,7 +143,7 @@ before(async () => {
   await bundle({
     entry: join(dir, "entry.cjs"),
     outfile: join(dir, "client.cjs"),
-    plugins: [jobServiceDescriptorPlugin(protos), lazyMixinsPlugin()],
+    plugins: [serviceDescriptorsPlugin(dir), lazyMixinsPlugin()],
   });
   const bundled = require(join(dir, "client.cjs"));
   Rewritten = bundled.JobServiceClient;
