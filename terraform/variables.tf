@@ -67,7 +67,7 @@ variable "bundles_dir" {
 }
 
 variable "dispatch" {
-  description = "The dispatch function and its push subscription on launch-jobs: delivery attempts before the dead-letter topic, retry backoff, lease and create deadline (LEASE_SECONDS, CREATE_DEADLINE_SECONDS; poll uses the same), the SIGTERM drain (SHUTDOWN_GRACE_SECONDS; poll uses the same), caches, instance size, Node's V8 heap flags (NODE_OPTIONS, sized by the README's Performance section; \"\" for Node's defaults)."
+  description = "The dispatch function and its push subscription on launch-jobs: delivery attempts before the dead-letter topic, retry backoff, lease and create deadline (LEASE_SECONDS, CREATE_DEADLINE_SECONDS; poll uses the same), the SIGTERM drain (SHUTDOWN_GRACE_SECONDS; poll uses the same), caches, instance size, Node's V8 heap flags (NODE_OPTIONS, sized by the README's Performance section; \"\" for Node's defaults; the build gets the same flags as CODE_CACHE_NODE_OPTIONS, since V8 uses a code cache only under the flags it was made with)."
   type = object({
     max_delivery_attempts       = optional(number, 5)
     minimum_backoff_seconds     = optional(number, 10)
