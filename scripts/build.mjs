@@ -161,7 +161,7 @@ export async function buildFunction(name, { root = ROOT, outRoot = join(root, "d
       lazyPubsubProtosPlugin(),
     ],
   });
-  // start.js loads index.js with the V8 code cache that gcp-build makes at deploy.
+  // start.cjs loads index.js with the V8 code cache that gcp-build makes at deploy.
   writeCodeCacheFiles(dir);
   const pkg = {
     ...functionPackageJson(name, root),

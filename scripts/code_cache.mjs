@@ -1,16 +1,16 @@
 // A V8 code cache for each function bundle (issue 13: cold start). The package's main is
-// start.js, which compiles index.js with index.js.cache when there is one. The cache is
+// start.cjs, which compiles index.js with index.js.cache when there is one. The cache is
 // made at deploy time, by the package's `gcp-build` script (code_cache.cjs), which Cloud
 // Build runs after `npm ci` with the runtime's own Node: it runs the bundle's module top
 // level once (options parsed from a placeholder environment, the function registered; no
 // client is made and nothing is sent) and saves what V8 compiled.
 //
-// start.js and code_cache.cjs embed the source of scripts/code_cache_load.mjs's functions,
+// start.cjs and code_cache.cjs embed the source of scripts/code_cache_load.mjs's functions,
 // which the CLI bin uses too: one loader.
 //
 // Invariants: the zip stays deterministic (the cache is not in it: V8's cache bytes differ
 // from run to run). The cache only ever saves work: V8 rejects a cache made by another V8
-// version, for other source bytes or under other V8 flags, and start.js then compiles
+// version, for other source bytes or under other V8 flags, and start.cjs then compiles
 // index.js as `require` would, with the same module wrapper arguments, and logs a warning
 // (a rejected cache costs a cold start about 0.3 s here). A failure to make the cache is a
 // warning, never a failed deploy (the function then starts without it).
@@ -26,12 +26,16 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { compileWithCodeCache, loadCommonJs } from "./code_cache_load.mjs";
 
-export const CODE_CACHE_MAIN = "start.js";
+// .cjs, not .js: the Functions Framework (5.0.5, build/src/loader.js isEsModule) takes a
+// .cjs main for CommonJS at once; for a .js main it first imports read-package-up (and
+// normalize-package-data, spdx-correct, ...) to read package.json's "type", on every cold
+// start.
+export const CODE_CACHE_MAIN = "start.cjs";
 export const CODE_CACHE_PRODUCER = "code_cache.cjs";
 /** The package's gcp-build script. */
 export const CODE_CACHE_BUILD = `node ${CODE_CACHE_PRODUCER}`;
 
-/** What start.js logs (one JSON line on stderr) when V8 rejects the cache. */
+/** What start.cjs logs (one JSON line on stderr) when V8 rejects the cache. */
 export const REJECTED_WARNING =
   "the V8 code cache index.js.cache was rejected (made by another Node version, or under V8 flags other than this process's NODE_OPTIONS), so index.js was compiled from source and this cold start was slower; make the build's CODE_CACHE_NODE_OPTIONS equal the runtime's NODE_OPTIONS (Terraform does, from dispatch.node_options) and redeploy";
 
@@ -89,7 +93,7 @@ try {
 process.exit(0); // a module may have opened a handle; the cache is written
 `;
 
-/** Writes start.js and code_cache.cjs into a function package. */
+/** Writes start.cjs and code_cache.cjs into a function package. */
 export function writeCodeCacheFiles(dir) {
   writeFileSync(join(dir, CODE_CACHE_MAIN), LOADER);
   writeFileSync(join(dir, CODE_CACHE_PRODUCER), PRODUCER);

@@ -1,5 +1,5 @@
 // Loading a CommonJS bundle with its V8 code cache: one implementation for the function
-// packages (scripts/code_cache.mjs embeds these functions' source in start.js and
+// packages (scripts/code_cache.mjs embeds these functions' source in start.cjs and
 // code_cache.cjs, so they take node:fs, node:vm, node:module and node:path as arguments
 // and use nothing else) and for the CLI (bin/vertex-dispatch.mjs, scripts/build-cli.mjs).
 //

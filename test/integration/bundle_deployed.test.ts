@@ -104,16 +104,17 @@ describe("the built bundles, deployed as Cloud Run functions deploys them", () =
       const dir = join(ROOT, "dist", "functions", name);
       const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
       assert.deepEqual(Object.keys(pkg.dependencies), ["@google-cloud/functions-framework"]);
-      // start.js loads index.js with the V8 code cache gcp-build makes (scripts/code_cache.mjs).
+      // start.cjs loads index.js with the V8 code cache gcp-build makes (scripts/code_cache.mjs).
       assert.equal(pkg.scripts["gcp-build"], "node code_cache.cjs");
-      assert.equal(pkg.main, "start.js");
+      // .cjs: the framework then loads it without importing read-package-up to read "type".
+      assert.equal(pkg.main, "start.cjs");
       assert.deepEqual(readdirSync(dir).sort(), [
         "code_cache.cjs",
         "index.js",
         "index.js.LEGAL.txt",
         "package-lock.json",
         "package.json",
-        "start.js",
+        "start.cjs",
       ]);
       // The framework is required, never bundled (a bundled copy would not register the target).
       assert.match(
@@ -159,7 +160,7 @@ describe("the built bundles, deployed as Cloud Run functions deploys them", () =
               : name === "dispatch"
                 ? { ...productionEnv(stack), NODE_OPTIONS: DISPATCH_NODE_OPTIONS }
                 : productionEnv(stack)),
-            VD_CODE_CACHE_DEBUG: "1", // start.js says what became of the cache
+            VD_CODE_CACHE_DEBUG: "1", // start.cjs says what became of the cache
           },
           onLine: (l) => lines.push(l),
         });

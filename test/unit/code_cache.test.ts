@@ -1,4 +1,4 @@
-// start.js (scripts/code_cache.mjs) loads a package's index.js exactly as `require` would,
+// start.cjs (scripts/code_cache.mjs) loads a package's index.js exactly as `require` would,
 // with the V8 code cache gcp-build makes when V8 accepts it, and without it otherwise: the
 // module sees the same require, module, exports, __filename and __dirname in every case.
 import assert from "node:assert/strict";
@@ -32,9 +32,9 @@ module.exports = {
 };
 `;
 
-/** Loads start.js in a fresh process; `line` is what became of the cache, `warnings` the rest of stderr. */
+/** Loads start.cjs in a fresh process; `line` is what became of the cache, `warnings` the rest of stderr. */
 function load(dir: string, nodeOptions = "") {
-  const script = `const m = require(${JSON.stringify(join(dir, "start.js"))}); console.log(JSON.stringify({ ...m, square: m.square(7) }));`;
+  const script = `const m = require(${JSON.stringify(join(dir, "start.cjs"))}); console.log(JSON.stringify({ ...m, square: m.square(7) }));`;
   const run = spawnSync(process.execPath, ["-e", script], {
     env: {
       PATH: process.env.PATH,
@@ -51,7 +51,7 @@ function load(dir: string, nodeOptions = "") {
 
 const REJECTED_LINE = JSON.stringify({ severity: "WARNING", message: REJECTED_WARNING });
 
-describe("start.js and the V8 code cache", () => {
+describe("start.cjs and the V8 code cache", () => {
   const dir = mkdtempSync(join(tmpdir(), "vd-code-cache-"));
   after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, "index.js"), INDEX);
