@@ -8,13 +8,13 @@
 // rejects (another V8, other bytes, other flags) only costs the time it would have saved.
 
 /**
- * Compiles a CommonJS file with the V8 code cache `${file}.cache` when there is one.
+ * Compiles a CommonJS file with the V8 code cache `cacheFile` when there is one.
  * Returns the script and what became of the cache: "used", "rejected" or "missing".
  */
-export function compileWithCodeCache(file, { fs, vm, Module }) {
+export function compileWithCodeCache(file, { fs, vm, Module }, cacheFile = `${file}.cache`) {
   let cachedData;
   try {
-    cachedData = fs.readFileSync(`${file}.cache`);
+    cachedData = fs.readFileSync(cacheFile);
   } catch {
     // no cache: compile from source
   }
@@ -29,8 +29,8 @@ export function compileWithCodeCache(file, { fs, vm, Module }) {
 }
 
 /** Compiles (with its cache) and runs a CommonJS file as a new module; returns its exports. */
-export function loadCommonJs(file, deps) {
-  const { script, cache } = compileWithCodeCache(file, deps);
+export function loadCommonJs(file, deps, cacheFile = `${file}.cache`) {
+  const { script, cache } = compileWithCodeCache(file, deps, cacheFile);
   const { Module, path } = deps;
   const dir = path.dirname(file);
   const m = new Module(file, null);
