@@ -16,16 +16,12 @@ export function bundle(options: {
   external?: string[];
   format?: "cjs" | "esm";
   banner?: string;
-  /** esbuild plugins (the functions use the JobService-only descriptor plugin). */
+  /** esbuild plugins (the functions use the service-only descriptors plugin). */
   plugins?: unknown[];
 }): Promise<unknown>;
 export function functionPackageJson(name: string, root?: string): Record<string, unknown>;
 export function inputsHash(root: string, inputs: string[]): string;
 export function isFresh(name: string, root?: string): boolean;
-export function buildFunction(
-  name: string,
-  options?: { root?: string; outRoot?: string },
-): Promise<FunctionSizes>;
 export function buildFunctions(options?: {
   root?: string;
   names?: string[];

@@ -138,15 +138,14 @@ function directoryBytes(dir) {
   return total;
 }
 
-/** Builds dist/functions/<name>/ and its zip; returns the sizes in bytes. */
-export async function buildFunction(name, { root = ROOT, outRoot = join(root, "dist") } = {}) {
+/**
+ * Builds dist/functions/<name>/ and its zip; returns the sizes in bytes. `descriptors` holds
+ * the service-only descriptors (writeServiceDescriptors, once per build of every function).
+ */
+async function buildFunction(name, { root, outRoot, descriptors }) {
   const dir = join(outRoot, "functions", name);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  // The JobService client and Pub/Sub's publisher load only their service's part of their
-  // package's protos (scripts/service_descriptors.mjs).
-  const descriptors = join(outRoot, "generated");
-  writeServiceDescriptors(descriptors);
   const meta = await bundle({
     entry: join(root, "functions", name, "index.ts"),
     outfile: join(dir, "index.js"),
@@ -236,8 +235,12 @@ export async function buildFunctions({
   log = console.log,
 } = {}) {
   const outRoot = join(root, "dist");
+  // The JobService client and Pub/Sub's publisher load only their service's part of their
+  // package's protos (scripts/service_descriptors.mjs): the same files for every function.
+  const descriptors = join(outRoot, "generated");
+  writeServiceDescriptors(descriptors);
   const sizes = [];
-  for (const name of names) sizes.push(await buildFunction(name, { root, outRoot }));
+  for (const name of names) sizes.push(await buildFunction(name, { root, outRoot, descriptors }));
   const report = {
     limit_bytes: SIZE_LIMIT_BYTES,
     functions: Object.fromEntries(sizes.map(({ name, zip: _zip, ...rest }) => [name, rest])),

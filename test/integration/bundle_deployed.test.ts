@@ -142,11 +142,12 @@ describe("the built bundles, deployed as Cloud Run functions deploys them", () =
         for (const fn of deployed) await fn.stop();
       });
       // Deployed one by one (npm ci, node --check), started together (cold starts overlap).
+      // Terraform's NODE_OPTIONS per function; gcp-build makes the code cache under the same
+      // flags (Terraform's build_config passes them as CODE_CACHE_NODE_OPTIONS).
+      const nodeOptions = (name: string) => (name === "dispatch" ? DISPATCH_NODE_OPTIONS : "");
       const apps = ["dispatch", "poll", "ingest"].map((name) => ({
         name,
-        // gcp-build makes the code cache under the flags the function runs with (Terraform's
-        // build_config passes them as CODE_CACHE_NODE_OPTIONS).
-        app: deployLocally(name, node.bin, name === "dispatch" ? DISPATCH_NODE_OPTIONS : ""),
+        app: deployLocally(name, node.bin, nodeOptions(name)),
       }));
       const starts = apps.map(async ({ name, app }) => {
         const fn = await startDeployed({
@@ -155,11 +156,8 @@ describe("the built bundles, deployed as Cloud Run functions deploys them", () =
           nodeBin: node.bin,
           port: await freePort(),
           env: {
-            ...(name === "ingest"
-              ? ingestEnv(stack)
-              : name === "dispatch"
-                ? { ...productionEnv(stack), NODE_OPTIONS: DISPATCH_NODE_OPTIONS }
-                : productionEnv(stack)),
+            ...(name === "ingest" ? ingestEnv(stack) : productionEnv(stack)),
+            NODE_OPTIONS: nodeOptions(name),
             VD_CODE_CACHE_DEBUG: "1", // start.cjs says what became of the cache
           },
           onLine: (l) => lines.push(l),
