@@ -24,7 +24,7 @@ export interface Running {
  * terraform/variables.tf; test/terraform/wiring.test.ts checks they agree): a small young
  * generation and an old-space limit, so a burst's garbage is collected instead of grown into.
  */
-export const DISPATCH_NODE_OPTIONS = "--max-old-space-size=104 --max-semi-space-size=1";
+export const DISPATCH_NODE_OPTIONS = "--max-old-space-size=104 --max-semi-space-size=4";
 
 /** What the bench runs dispatch with: BENCH_NODE_OPTIONS to try other flags, else Terraform's. */
 export function dispatchNodeOptions(): string {

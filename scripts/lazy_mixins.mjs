@@ -4,6 +4,9 @@
 // second GrpcClient with its own GoogleAuth) whether or not they are ever called. The product
 // calls CreateCustomJob, ListCustomJobs and CancelCustomJob only, so this esbuild plugin
 // rewrites job_service_client.js to build each of the three on its first use instead.
+// The constructor also parses its descriptor a second time, into a protobufjs root it reads
+// only to decode long-running operations (DeleteCustomJob and the like) and, over REST, to
+// give the Operations client; that root is now made when an operation is first decoded.
 //
 // Invariants:
 // - Every rewrite matches exactly the code it expects, the expected number of times, or the
@@ -16,6 +19,9 @@
 //   assignable properties; reading one makes the client once. Each LongRunningDescriptor reads
 //   `operationsClient` from the JobService client when an operation needs it.
 // - close() closes only the mixins that were made (it does not make one to close it).
+// - The second root is made once, from the same descriptor, the first time an operation's
+//   response or metadata is decoded (or, over REST, when the Operations client is made);
+//   every type the constructor looked up is looked up in it then, by the same name.
 import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
 
@@ -31,6 +37,10 @@ function __vdLazy(owner, name, make) {
 function __vdMade(owner, name) {
   const d = Object.getOwnPropertyDescriptor(owner, name);
   return d !== undefined && "value" in d && d.value != null;
+}
+function __vdOnce(make) { let done = false, value; return () => { if (!done) { value = make(); done = true; } return value; }; }
+function __vdLazyType(root, name) {
+  return { decode(...args) { const type = root().lookup(name); if (!type) throw new Error("lazy-mixins: " + name + " is not in the client's descriptor"); return type.decode(...args); } };
 }
 function __vdLro(owner, Descriptor, decodeResponse, decodeMetadata) {
   const d = new Descriptor(undefined, decodeResponse, decodeMetadata);
@@ -66,6 +76,24 @@ export const REWRITES = [
     7,
   ],
   [
+    "the operations root in the constructor",
+    /const protoFilesRoot = this\._gaxModule\.protobufFromJSON\(jsonProtos\);/g,
+    "const protoFilesRoot = __vdOnce(() => this._gaxModule.protobufFromJSON(jsonProtos));",
+    1,
+  ],
+  [
+    "the operations root given to REST's Operations client",
+    /lroOptions\.protoJson = protoFilesRoot;/g,
+    "lroOptions.protoJson = protoFilesRoot();",
+    1,
+  ],
+  [
+    "a type looked up in the operations root",
+    /protoFilesRoot\.lookup\(/g,
+    "__vdLazyType(protoFilesRoot, ",
+    14,
+  ],
+  [
     "close() of the IAM and Locations clients",
     /this\.(iamClient|locationsClient)\.close\(\)\.catch\(/g,
     '(__vdMade(this, "$1") ? this.$1.close() : Promise.resolve()).catch(',
@@ -95,6 +123,11 @@ export function rewriteJobServiceClient(source) {
   if (eager !== 3)
     throw new Error(
       `lazy-mixins: job_service_client.js still makes a mixin client eagerly (${eager} constructions, expected the 3 lazy ones); update scripts/lazy_mixins.mjs`,
+    );
+  const roots = (out.match(/protoFilesRoot/g) ?? []).length;
+  if (roots !== 16)
+    throw new Error(
+      `lazy-mixins: job_service_client.js reads its operations root ${roots} times, expected the 16 rewritten; update scripts/lazy_mixins.mjs`,
     );
   return `${HELPERS}${out}`;
 }

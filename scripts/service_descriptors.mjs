@@ -1,12 +1,19 @@
 // Service-only descriptors (issue 13): for each gRPC client the functions construct, the
 // subset of its package's protos.json that the client needs, generated at build time from the
 // protos the package ships and swapped in for the full protos.json inside the function
-// bundles: aiplatform's JobService (82 KB of 4.1 MB) and Pub/Sub's Publisher (18 KB of 76 KB).
+// bundles: aiplatform's JobService, CustomJob methods only (16 KB of 4.1 MB), and Pub/Sub's
+// Publisher (18 KB of 76 KB).
 // Each client turns its descriptor into gRPC definitions and a protobufjs root when it is
 // made, on a launch's first delivery, so a smaller descriptor is a shorter cold start.
 //
-// Invariant: each subset is closed. It holds the service with every method, every message
-// and enum reachable from a method's request or response (field by field, with the messages
+// The JobService subset keeps the service's five CustomJob methods only (`methods` below): the
+// other 30 (data labeling, tuning, NAS, batch prediction, model monitoring) bring 165 of its
+// 201 types, and the product never calls them (shared/vertex/jobs.ts's JOB_SERVICE_METHODS,
+// which test/unit/service_descriptors.test.ts checks against this list). In a bundle, calling
+// one of them fails: its gRPC stub method does not exist.
+//
+// Invariant: each subset is closed. It holds the service with every kept method, every message
+// and enum reachable from a kept method's request or response (field by field, with the messages
 // that contain a nested type and the nested types of each kept message), and every type a
 // method's `google.longrunning.operation_info` names (the client looks those up when it is
 // constructed). A kept message is copied whole, so its encoding cannot differ from the full
@@ -20,11 +27,19 @@ const require = createRequire(import.meta.url);
 
 /**
  * The clients whose `require("../../protos/protos.json")` gets a subset: the service, the
- * full descriptor the client requires, the client module, and the generated file's name.
+ * methods kept (all when absent), the full descriptor the client requires, the client
+ * module, and the generated file's name.
  */
 export const SERVICES = {
   jobService: {
     service: "google.cloud.aiplatform.v1.JobService",
+    methods: [
+      "CreateCustomJob",
+      "GetCustomJob",
+      "ListCustomJobs",
+      "DeleteCustomJob",
+      "CancelCustomJob",
+    ],
     full: require.resolve("@google-cloud/aiplatform/build/protos/protos.json"),
     client: "@google-cloud/aiplatform/build/src/v1/job_service_client.js",
     file: "job_service_protos.json",
@@ -56,8 +71,18 @@ function operationTypes(method) {
   ].filter((name) => typeof name === "string" && name !== "");
 }
 
-/** Full names of the service and everything it needs (see the invariant above). */
-export function closure(root, serviceName) {
+/** The service's methods named in `methods` (all when undefined); throws on an unknown name. */
+function keptMethods(service, methods) {
+  if (!methods) return service.methodsArray;
+  return methods.map((name) => {
+    const method = service.methods[name];
+    if (!method) throw new Error(`${service.fullName} has no method ${name}; fix SERVICES`);
+    return method;
+  });
+}
+
+/** Full names of the service and everything its kept methods need (see the invariant above). */
+export function closure(root, serviceName, methods) {
   const keep = new Set();
   const add = (r) => {
     if (!r || keep.has(fullName(r))) return;
@@ -69,7 +94,7 @@ export function closure(root, serviceName) {
   };
   const service = root.lookupService(serviceName);
   keep.add(fullName(service));
-  for (const method of service.methodsArray) {
+  for (const method of keptMethods(service, methods)) {
     method.resolve();
     add(method.resolvedRequestType);
     add(method.resolvedResponseType);
@@ -84,33 +109,43 @@ export function closure(root, serviceName) {
 }
 
 /** The JSON tree with only the kept names (and the namespaces above them). */
-function prune(node, prefix, keep) {
+function prune(node, prefix, keep, service) {
   const nested = {};
   for (const [name, child] of Object.entries(node.nested ?? {})) {
     const full = prefix ? `${prefix}.${name}` : name;
-    if (keep.has(full)) nested[name] = child;
+    if (full === service.name) nested[name] = service.json(child);
+    else if (keep.has(full)) nested[name] = child;
     else if ([...keep].some((k) => k.startsWith(`${full}.`))) {
       if (child.fields || child.values || child.methods)
         throw new Error(`${full} holds a kept type but is not kept itself`);
-      nested[name] = prune(child, full, keep);
+      nested[name] = prune(child, full, keep, service);
     }
   }
   const { nested: _dropped, ...rest } = node;
   return { ...rest, nested };
 }
 
-/** The descriptor of `serviceName` alone, from a full protos.json (as parsed JSON). */
-export function serviceDescriptor(fullJson, serviceName) {
+/** The descriptor of `serviceName` (its `methods`, or all) alone, from a full protos.json. */
+export function serviceDescriptor(fullJson, serviceName, methods) {
   const root = protobuf.Root.fromJSON(fullJson);
-  return prune(fullJson, "", closure(root, serviceName));
+  const keep = closure(root, serviceName, methods);
+  const service = {
+    name: serviceName,
+    json: (node) =>
+      methods
+        ? { ...node, methods: Object.fromEntries(methods.map((m) => [m, node.methods[m]])) }
+        : node,
+  };
+  return prune(fullJson, "", keep, service);
 }
 
 /** Writes each service's descriptor into `dir` (from the installed packages); returns the sizes. */
 export function writeServiceDescriptors(dir) {
   mkdirSync(dir, { recursive: true });
   const sizes = {};
-  for (const [id, { service, full, file }] of Object.entries(SERVICES)) {
-    const text = JSON.stringify(serviceDescriptor(JSON.parse(readFileSync(full, "utf8")), service));
+  for (const [id, { service, methods, full, file }] of Object.entries(SERVICES)) {
+    const json = JSON.parse(readFileSync(full, "utf8"));
+    const text = JSON.stringify(serviceDescriptor(json, service, methods));
     writeFileSync(join(dir, file), text);
     sizes[id] = Buffer.byteLength(text);
   }

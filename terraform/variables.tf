@@ -81,7 +81,7 @@ variable "dispatch" {
     memory                      = optional(string, "512Mi")
     max_instances               = optional(number, 10)
     log_level                   = optional(string, "info")
-    node_options                = optional(string, "--max-old-space-size=104 --max-semi-space-size=1")
+    node_options                = optional(string, "--max-old-space-size=104 --max-semi-space-size=4")
     shutdown_grace_seconds      = optional(number, 8)
   })
   default  = {}
@@ -112,7 +112,7 @@ variable "dispatch" {
   }
   validation {
     condition     = can(regex("^\\s*(--[a-z0-9-]+(=\\S+)?\\s*)*$", var.dispatch.node_options))
-    error_message = "dispatch.node_options must be Node command-line flags separated by spaces, each starting with --, e.g. \"--max-old-space-size=104 --max-semi-space-size=1\" (or \"\" for Node's defaults)."
+    error_message = "dispatch.node_options must be Node command-line flags separated by spaces, each starting with --, e.g. \"--max-old-space-size=104 --max-semi-space-size=4\" (or \"\" for Node's defaults)."
   }
 }
 

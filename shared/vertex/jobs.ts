@@ -4,7 +4,23 @@ import type { v1 } from "@google-cloud/aiplatform";
 import { DispatchError } from "../errors.js";
 import { vertexError } from "./errors.js";
 
-export type JobServiceClient = InstanceType<typeof v1.JobServiceClient>;
+/**
+ * The JobService methods the product calls (the CustomJob ones). The function bundles carry a
+ * descriptor with these methods only (scripts/service_descriptors.mjs; a test checks the two
+ * lists agree), so `JobServiceClient` below lets the product call nothing else.
+ */
+export const JOB_SERVICE_METHODS = [
+  "createCustomJob",
+  "getCustomJob",
+  "listCustomJobs",
+  "deleteCustomJob",
+  "cancelCustomJob",
+] as const;
+
+export type JobServiceClient = Pick<
+  InstanceType<typeof v1.JobServiceClient>,
+  (typeof JOB_SERVICE_METHODS)[number] | "initialize" | "close"
+>;
 
 export interface JobSummary {
   name: string;

@@ -17,7 +17,7 @@ const { writeCodeCacheFiles, makeCodeCache, REJECTED_WARNING } = codeCache as {
 };
 
 // The heap flags Terraform gives dispatch (V8 flags: they change what V8 accepts).
-const HEAP_FLAGS = "--max-old-space-size=104 --max-semi-space-size=1";
+const HEAP_FLAGS = "--max-old-space-size=104 --max-semi-space-size=4";
 
 // A module that reports what the CommonJS wrapper gave it, and fails if the producer's
 // placeholder environment is missing (so the top level really ran at gcp-build).

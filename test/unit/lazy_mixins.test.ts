@@ -5,7 +5,8 @@
 // stubbed module). Every call the product makes (through shared/vertex/jobs.ts) and every
 // mixin (IAM, Locations, Operations, and a long-running DeleteCustomJob polled to its end)
 // must give the same answer from both, and the rewritten client must not have made a mixin
-// before it is called, nor to close it.
+// (or the second protobufjs root it decodes operations with) before it is needed, nor to
+// close it.
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -130,6 +131,7 @@ let port = 0;
 let Rewritten: Ctor;
 let Original: Ctor;
 let bundledCredentials: typeof grpc.credentials;
+let operationRoots = 0;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "vd-lazy-mixins-"));
@@ -138,6 +140,7 @@ before(async () => {
   const entry = [
     `exports.JobServiceClient = require(${JSON.stringify(require.resolve(CLIENT_MODULE))}).JobServiceClient;`,
     `exports.credentials = require(${JSON.stringify(require.resolve("@grpc/grpc-js"))}).credentials;`,
+    `exports.gax = require(${JSON.stringify(fromClient.resolve("google-gax"))});`,
   ];
   writeFileSync(join(dir, "entry.cjs"), `${entry.join("\n")}\n`);
   await bundle({
@@ -148,6 +151,13 @@ before(async () => {
   const bundled = require(join(dir, "client.cjs"));
   Rewritten = bundled.JobServiceClient;
   bundledCredentials = bundled.credentials;
+  // Counts the protobufjs roots the bundled client makes from its descriptor.
+  const gax = bundled.gax as { protobufFromJSON(...args: unknown[]): unknown };
+  const fromJSON = gax.protobufFromJSON;
+  gax.protobufFromJSON = (...args: unknown[]) => {
+    operationRoots++;
+    return fromJSON(...args);
+  };
   Original = require(CLIENT_MODULE).JobServiceClient;
   ({ server, port } = await startServer());
 });
@@ -235,9 +245,12 @@ describe("the bundled JobService client with lazy mixins", () => {
       const want = await drive(original, () => {});
       const wantCalls = [...calls];
       calls.length = 0;
+      operationRoots = 0;
       const got = await drive(rewritten, () => {
         for (const m of MIXINS) assert.ok(!made(rewritten, m), `${m} made by the product's calls`);
+        assert.equal(operationRoots, 0, "the operations root made by the product's calls");
       });
+      assert.equal(operationRoots, 1, "the operations root made once, to decode an operation");
       assert.deepEqual(got, want);
       assert.deepEqual(calls, wantCalls, "the same requests reached the server");
       for (const m of MIXINS) assert.ok(made(rewritten, m), `${m} made once it was called`);
@@ -252,11 +265,13 @@ describe("the bundled JobService client with lazy mixins", () => {
   });
 
   it("makes no mixin at construction or to close it, and keeps them assignable", async () => {
+    operationRoots = 0;
     const c = client(Rewritten);
     for (const m of MIXINS) assert.ok(!made(c, m), `${m} not made at construction`);
     await vertexJobs(() => c).cancel(JOB);
     await c.close();
     for (const m of MIXINS) assert.ok(!made(c, m), `${m} not made by close()`);
+    assert.equal(operationRoots, 0, "the operations root not made at construction or by close()");
     const d = client(Rewritten) as unknown as Record<string, unknown>;
     d.iamClient = { close: async () => {} };
     assert.ok(made(d, "iamClient"), "an assigned mixin is kept");

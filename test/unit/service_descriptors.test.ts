@@ -1,6 +1,8 @@
 // The service-only descriptors the function bundles carry (scripts/service_descriptors.mjs:
 // aiplatform's JobService, Pub/Sub's Publisher) encode and decode exactly like the full
-// protos.json each package ships: for every method of the service, the gRPC codec google-gax
+// protos.json each package ships: for every method kept (all of the Publisher's; JobService's
+// CustomJob methods, exactly the ones shared/vertex/jobs.ts lets the product call), the gRPC
+// codec google-gax
 // builds from each descriptor (the client package's own proto-loader and options) gives the
 // same request bytes and the same decoded response, for realistic requests (the resolver's
 // CreateCustomJobRequest, a status event's PublishRequest) and for generated messages that
@@ -12,6 +14,7 @@ import { describe, it } from "node:test";
 import type * as protobuf from "protobufjs";
 // @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
 import * as descriptor from "../../scripts/service_descriptors.mjs";
+import { JOB_SERVICE_METHODS } from "../../shared/vertex/jobs.js";
 import { baseMessage, baseQueue, resolveRaw } from "../helpers/resolve_fixtures.js";
 
 const require = createRequire(import.meta.url);
@@ -26,30 +29,37 @@ interface MethodCodec {
 
 interface Service {
   service: string;
+  methods?: string[];
   full: string;
   client: string;
 }
 const { SERVICES, serviceDescriptor } = descriptor as {
   SERVICES: Record<"jobService" | "publisher", Service>;
-  serviceDescriptor(full: protobuf.INamespace, service: string): protobuf.INamespace;
+  serviceDescriptor(
+    full: protobuf.INamespace,
+    service: string,
+    methods?: string[],
+  ): protobuf.INamespace;
 };
 
 /** Both descriptors' codecs, built by google-gax and proto-loader as the client resolves them. */
-function codecs({ service, full: fullFile, client }: Service) {
+function codecs({ service, methods: kept, full: fullFile, client }: Service) {
   const fromClient = createRequire(require.resolve(client));
   const gax = fromClient("google-gax") as { GrpcClient: { defaultOptions(): object } };
   const protoLoader = fromClient("@grpc/proto-loader") as {
     fromJSON(json: object, options: object): Record<string, Record<string, MethodCodec>>;
   };
   const fullJson = JSON.parse(readFileSync(fullFile, "utf8")) as protobuf.INamespace;
-  const smallJson = serviceDescriptor(fullJson, service);
+  const smallJson = serviceDescriptor(fullJson, service, kept);
   const options = gax.GrpcClient.defaultOptions();
   return {
     fullJson,
     smallJson,
     full: protoLoader.fromJSON(fullJson, options)[service] as Record<string, MethodCodec>,
     small: protoLoader.fromJSON(smallJson, options)[service] as Record<string, MethodCodec>,
-    methods: pb.Root.fromJSON(fullJson).lookupService(service).methodsArray,
+    methods: pb.Root.fromJSON(fullJson)
+      .lookupService(service)
+      .methodsArray.filter((m) => !kept || kept.includes(m.name)),
   };
 }
 
@@ -103,7 +113,7 @@ const REALISTIC: Record<
 > = {
   jobService: {
     method: "CreateCustomJob",
-    maxShare: 0.1, // 82 KB of aiplatform's 4.1 MB
+    maxShare: 0.02, // 16 KB of aiplatform's 1.4 MB (as compact JSON)
     request: () => {
       const request = resolveRaw(baseQueue(), baseMessage());
       return { parent: request.parent, customJob: request.customJob };
@@ -130,14 +140,16 @@ for (const [id, service] of Object.entries(SERVICES) as Array<[keyof typeof SERV
     const { fullJson, smallJson, full, small, methods } = codecs(service);
 
     const realistic = REALISTIC[id];
-    it("is closed (every type resolves), has every method, and is a small part of the full one", () => {
+    it("is closed (every type resolves), has the kept methods, and is a small part of the full one", () => {
       pb.Root.fromJSON(smallJson).resolveAll();
       const ratio = JSON.stringify(smallJson).length / JSON.stringify(fullJson).length;
       assert.ok(
         ratio < realistic.maxShare,
         `the subset is ${(ratio * 100).toFixed(1)}% of protos.json`,
       );
-      assert.deepEqual(Object.keys(small).sort(), Object.keys(full).sort());
+      const names = methods.map((m) => m.name).sort();
+      assert.deepEqual(Object.keys(small).sort(), names);
+      assert.ok(names.length === (service.methods ?? Object.keys(full)).length && names.length > 0);
     });
 
     it(`encodes a realistic ${realistic.method} request byte for byte like the full descriptor`, () => {
@@ -170,3 +182,18 @@ for (const [id, service] of Object.entries(SERVICES) as Array<[keyof typeof SERV
     }
   });
 }
+
+describe("the JobService methods the bundles keep", () => {
+  it("are exactly the ones shared/vertex/jobs.ts lets the product call", () => {
+    const kept = (SERVICES.jobService.methods ?? []).map((m) => m[0]?.toLowerCase() + m.slice(1));
+    assert.deepEqual([...kept].sort(), [...JOB_SERVICE_METHODS].sort());
+  });
+
+  it("fail the build naming a method the service does not have", () => {
+    const full = JSON.parse(readFileSync(SERVICES.jobService.full, "utf8"));
+    assert.throws(
+      () => serviceDescriptor(full, SERVICES.jobService.service, ["CreateCustomJob", "Nope"]),
+      /google\.cloud\.aiplatform\.v1\.JobService has no method Nope; fix SERVICES/,
+    );
+  });
+});
