@@ -4,8 +4,10 @@
 // Each package is what Cloud Build receives (SPEC §11, §12):
 //   index.js           the function and everything it imports, bundled by esbuild (CommonJS)
 //   index.js.LEGAL.txt the licence comments esbuild took out of the bundled packages
-//   package.json       `main: index.js`, `gcp-build: ""` (nothing to compile at deploy) and one
-//                      dependency, the Functions Framework
+//   start.cjs          the package's `main`: loads index.js with its V8 code cache
+//   code_cache.cjs     the package's `gcp-build`: makes index.js.cache at deploy (code_cache.mjs)
+//   package.json       `main: start.cjs`, `gcp-build: node code_cache.cjs` and one dependency,
+//                      the Functions Framework
 //   package-lock.json  pins the framework's own dependencies, so Cloud Build runs `npm ci`
 // plus dist/functions/<name>.zip (what Terraform uploads) and dist/functions/sizes.json.
 //
