@@ -1,9 +1,16 @@
 #!/usr/bin/env node
-// Runs every test file under test/ with Node's own test runner and tsx.
+// Runs every test file under test/ with Node's own test runner and tsx, two files at a time.
 // `node scripts/test.mjs unit` runs only test/unit; any other word is a folder under test/.
+//
+// scripts/test_run.mjs starts files in the order given, so the longest go first (SLOW_FIRST, then the
+// rest in path order): a long file started last would run alone at the end while the other
+// slot sits idle. wandb_sdk.test.ts leads because on a fresh clone it first installs W&B's
+// client into a venv (about 3 minutes of waiting on the package index, little CPU), which
+// then overlaps the CPU-heavy files instead of trailing them.
 import { spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 function collect(dir) {
   const out = [];
@@ -15,15 +22,39 @@ function collect(dir) {
   return out;
 }
 
+/** The longest files (seconds in a fresh-clone run, 2026-12-01), longest first. */
+const SLOW_FIRST = [
+  "test/integration/wandb_sdk.test.ts", // ~180 s on a fresh clone (the venv install)
+  "test/chaos/chaos.test.ts", // 117 s
+  "test/integration/dispatch_exactly_once.test.ts", // 76 s
+  "test/integration/bundle_deployed.test.ts", // 73 s
+  "test/integration/stack_cli.test.ts", // 70 s
+  "test/chaos/shutdown.test.ts", // 60 s
+  "test/integration/bridge.test.ts", // 40 s
+  "test/integration/gcs_gcloud.test.ts", // 35 s
+];
+
+/** `files` with SLOW_FIRST's in front, in its order; a stale entry fails loudly. */
+function slowFirst(files) {
+  const slow = SLOW_FIRST.filter((f) => files.includes(f));
+  const missing = SLOW_FIRST.filter((f) => !existsSync(f));
+  if (missing.length > 0) {
+    console.error(
+      `scripts/test.mjs: SLOW_FIRST names ${missing.join(", ")}, which do not exist; update it`,
+    );
+    process.exit(1);
+  }
+  return [...slow, ...files.filter((f) => !slow.includes(f))];
+}
+
 const only = process.argv[2];
-const files = collect(only ? join("test", only) : "test");
+const files = slowFirst(collect(only ? join("test", only) : "test"));
 if (files.length === 0) {
   console.error("no test files found");
   process.exit(1);
 }
-const result = spawnSync(
-  process.execPath,
-  ["--import", "tsx", "--test", "--test-concurrency=2", "--test-reporter=spec", ...files],
-  { stdio: "inherit" },
-);
+const runner = join(dirname(fileURLToPath(import.meta.url)), "test_run.mjs");
+const result = spawnSync(process.execPath, ["--import", "tsx", runner, ...files], {
+  stdio: "inherit",
+});
 process.exit(result.status ?? 1);

@@ -8,18 +8,21 @@
 // (or the second protobufjs root it decodes operations with) before it is needed, nor to
 // close it.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { after, before, describe, it } from "node:test";
-import * as grpc from "@grpc/grpc-js";
-import { bundle } from "../../scripts/build.mjs";
+import { describe, it } from "node:test";
+import type * as grpc from "@grpc/grpc-js";
 // @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
 import * as lazy from "../../scripts/lazy_mixins.mjs";
-// @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
-import * as descriptor from "../../scripts/service_descriptors.mjs";
 import { type JobServiceClient, vertexJobs } from "../../shared/vertex/jobs.js";
+import {
+  clientPair,
+  type Handler,
+  made,
+  sameAsShipped,
+  serveLoopback,
+} from "../helpers/rewritten_client.js";
 
 const require = createRequire(import.meta.url);
 const CLIENT_MODULE = "@google-cloud/aiplatform/build/src/v1/job_service_client.js";
@@ -31,20 +34,12 @@ const protoLoader = fromClient("@grpc/proto-loader") as {
 const gaxDir = join(dirname(fromClient.resolve("google-gax")), "..", "..");
 const gaxProtos = (name: string) =>
   JSON.parse(readFileSync(join(gaxDir, "build", "protos", `${name}.json`), "utf8"));
-const { rewriteJobServiceClient, lazyMixinsPlugin } = lazy as {
-  rewriteJobServiceClient(source: string): string;
-  lazyMixinsPlugin(): object;
-};
-const { serviceDescriptorsPlugin, writeServiceDescriptors } = descriptor as {
-  serviceDescriptorsPlugin(dir: string): object;
-  writeServiceDescriptors(dir: string): void;
-};
+const { rewriteJobServiceClient } = lazy as { rewriteJobServiceClient(source: string): string };
 
 const PARENT = "projects/p/locations/us-central1";
 const JOB = `${PARENT}/customJobs/42`;
 const MIXINS = ["iamClient", "locationsClient", "operationsClient"] as const;
 const calls: string[] = [];
-type Handler = (request: Record<string, unknown>) => Record<string, unknown>;
 const anyOf = (typeUrl: string, value: Buffer) => ({ typeUrl, value });
 
 /** A loopback gRPC server for JobService and the three mixin services, from the shipped protos. */
@@ -98,82 +93,10 @@ function startServer(): Promise<{ server: grpc.Server; port: number }> {
       ListLocations: () => ({ locations: [{ name: PARENT, locationId: "us-central1" }] }),
     },
   };
-  const server = new grpc.Server();
-  for (const [service, methods] of Object.entries(handlers)) {
-    const definition = defs[service];
-    assert.ok(definition, `${service} is in the shipped protos`);
-    const impl: grpc.UntypedServiceImplementation = {};
-    for (const [method, handler] of Object.entries(methods))
-      impl[method] = ((
-        call: grpc.ServerUnaryCall<Record<string, unknown>, unknown>,
-        done: grpc.sendUnaryData<unknown>,
-      ) => {
-        calls.push(`${service}/${method}`);
-        try {
-          done(null, handler(call.request));
-        } catch (err) {
-          done({ code: grpc.status.INTERNAL, details: `test server ${method}: ${err}` });
-        }
-      }) as grpc.UntypedHandleCall;
-    server.addService(definition, impl);
-  }
-  return new Promise((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, port) =>
-      err ? reject(err) : resolve({ server, port }),
-    ),
-  );
+  return serveLoopback(defs, handlers, (service, method) => calls.push(`${service}/${method}`));
 }
 
-type Ctor = new (opts: object) => JobServiceClient;
-let dir = "";
-let server: grpc.Server;
-let port = 0;
-let Rewritten: Ctor;
-let Original: Ctor;
-let bundledCredentials: typeof grpc.credentials;
-let operationRoots = 0;
-
-before(async () => {
-  dir = mkdtempSync(join(tmpdir(), "vd-lazy-mixins-"));
-  writeServiceDescriptors(dir);
-  // The bundle's own copy of grpc-js beside the client, as shared/clients.ts gets it in a build.
-  const entry = [
-    `exports.JobServiceClient = require(${JSON.stringify(require.resolve(CLIENT_MODULE))}).JobServiceClient;`,
-    `exports.credentials = require(${JSON.stringify(require.resolve("@grpc/grpc-js"))}).credentials;`,
-    `exports.gax = require(${JSON.stringify(fromClient.resolve("google-gax"))});`,
-  ];
-  writeFileSync(join(dir, "entry.cjs"), `${entry.join("\n")}\n`);
-  await bundle({
-    entry: join(dir, "entry.cjs"),
-    outfile: join(dir, "client.cjs"),
-    plugins: [serviceDescriptorsPlugin(dir), lazyMixinsPlugin()],
-  });
-  const bundled = require(join(dir, "client.cjs"));
-  Rewritten = bundled.JobServiceClient;
-  bundledCredentials = bundled.credentials;
-  // Counts the protobufjs roots the bundled client makes from its descriptor.
-  const gax = bundled.gax as { protobufFromJSON(...args: unknown[]): unknown };
-  const fromJSON = gax.protobufFromJSON;
-  gax.protobufFromJSON = (...args: unknown[]) => {
-    operationRoots++;
-    return fromJSON(...args);
-  };
-  Original = require(CLIENT_MODULE).JobServiceClient;
-  ({ server, port } = await startServer());
-});
-
-after(() => {
-  server?.forceShutdown();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-function client(Ctor: Ctor): JobServiceClient {
-  const credentials = Ctor === Rewritten ? bundledCredentials : grpc.credentials;
-  return new Ctor({ apiEndpoint: "127.0.0.1", port, sslCreds: credentials.createInsecure() });
-}
-
-const made = (c: object, name: string) =>
-  "value" in (Object.getOwnPropertyDescriptor(c, name) ?? { get: 1 });
+const pair = clientPair<JobServiceClient>(CLIENT_MODULE, "JobServiceClient", startServer);
 
 /** The mixin methods of the client (the product never calls them; a user of the SDK may). */
 interface Mixins {
@@ -238,41 +161,36 @@ async function drive(c: JobServiceClient, afterProductCalls: () => void) {
 
 describe("the bundled JobService client with lazy mixins", () => {
   it("answers every product call and every mixin like the shipped client", async () => {
-    const original = client(Original);
-    const rewritten = client(Rewritten);
-    try {
-      calls.length = 0;
-      const want = await drive(original, () => {});
-      const wantCalls = [...calls];
-      calls.length = 0;
-      operationRoots = 0;
-      const got = await drive(rewritten, () => {
-        for (const m of MIXINS) assert.ok(!made(rewritten, m), `${m} made by the product's calls`);
-        assert.equal(operationRoots, 0, "the operations root made by the product's calls");
-      });
-      assert.equal(operationRoots, 1, "the operations root made once, to decode an operation");
-      assert.deepEqual(got, want);
-      assert.deepEqual(calls, wantCalls, "the same requests reached the server");
-      for (const m of MIXINS) assert.ok(made(rewritten, m), `${m} made once it was called`);
-      assert.ok(wantCalls.includes("google.longrunning.Operations/GetOperation"));
-      assert.ok(wantCalls.includes("google.iam.v1.IAMPolicy/SetIamPolicy"));
-      assert.ok(wantCalls.includes("google.cloud.location.Locations/ListLocations"));
-      assert.equal(want.product.create.name, JOB);
-      assert.equal(want.mixins.checkProgress.done, true);
-    } finally {
-      await Promise.all([original.close(), rewritten.close()]);
-    }
+    const { want, wantCalls, bundled } = await sameAsShipped(pair, calls, drive, (c) => {
+      for (const m of MIXINS) assert.ok(!made(c, m), `${m} made by the product's calls`);
+      assert.equal(pair.rewritten.roots.made, 0, "the operations root made by the product's calls");
+    });
+    assert.equal(
+      pair.rewritten.roots.made,
+      1,
+      "the operations root made once, to decode an operation",
+    );
+    for (const m of MIXINS) assert.ok(made(bundled, m), `${m} made once it was called`);
+    assert.ok(wantCalls.includes("google.longrunning.Operations/GetOperation"));
+    assert.ok(wantCalls.includes("google.iam.v1.IAMPolicy/SetIamPolicy"));
+    assert.ok(wantCalls.includes("google.cloud.location.Locations/ListLocations"));
+    assert.equal(want.product.create.name, JOB);
+    assert.equal(want.mixins.checkProgress.done, true);
   });
 
   it("makes no mixin at construction or to close it, and keeps them assignable", async () => {
-    operationRoots = 0;
-    const c = client(Rewritten);
+    pair.rewritten.roots.made = 0;
+    const c = pair.client("bundled");
     for (const m of MIXINS) assert.ok(!made(c, m), `${m} not made at construction`);
     await vertexJobs(() => c).cancel(JOB);
     await c.close();
     for (const m of MIXINS) assert.ok(!made(c, m), `${m} not made by close()`);
-    assert.equal(operationRoots, 0, "the operations root not made at construction or by close()");
-    const d = client(Rewritten) as unknown as Record<string, unknown>;
+    assert.equal(
+      pair.rewritten.roots.made,
+      0,
+      "the operations root not made at construction or by close()",
+    );
+    const d = pair.client("bundled") as unknown as Record<string, unknown>;
     d.iamClient = { close: async () => {} };
     assert.ok(made(d, "iamClient"), "an assigned mixin is kept");
   });
@@ -291,7 +209,7 @@ describe("the bundled JobService client with lazy mixins", () => {
     const extra = `${source}\nfunction f() { this.iamClient = new this._gaxModule.IamClient(this._gaxGrpc, opts); }`;
     assert.throws(
       () => rewriteJobServiceClient(extra),
-      /expected 1 × IamClient in the constructor in job_service_client\.js, found 2/,
+      /expected 1 × IamClient in the constructor, found 2 in job_service_client\.js/,
     );
   });
 });
