@@ -6,6 +6,8 @@ import { readlinkSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { freePort, pushEndpoint, TOPICS } from "../local/pubsub/index.js";
 import type { Stack } from "../local/stack/stack.js";
+// @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
+import { COMPILE_CACHE_DIR } from "../scripts/code_cache.mjs";
 
 export interface Running {
   child: ChildProcess;
@@ -48,6 +50,8 @@ export function functionEnv(stack: Stack, stateBucket: string): Record<string, s
     VERTEX_ENDPOINT: e.VERTEX_ENDPOINT ?? "",
     METADATA_SERVER_DETECTION: "none",
     LOG_LEVEL: "warning",
+    // Node's compile cache gcp-build fills (Node 22; Node 20 ignores it), as Terraform sets it.
+    NODE_COMPILE_CACHE: COMPILE_CACHE_DIR,
   };
 }
 

@@ -1,9 +1,13 @@
 # The three gen2 functions, built by Cloud Build from the zips `npm run build` makes (each
-# zip: index.js bundle, package.json whose only dependency is the Functions Framework, its
-# lockfile). The entry point is the name the code registers (cloudEvent("dispatch", ...)).
+# zip: the index.js bundle, start.cjs that loads it, code_cache.cjs that gcp-build runs,
+# package.json whose only dependency is the Functions Framework, its lockfile). The entry point is the name the code registers (cloudEvent("dispatch", ...)).
 # dispatch and poll have no Eventarc trigger: the module's push subscriptions call them.
 
 locals {
+  # Node's own, for every function: its on-disk compile cache, which gcp-build fills with the
+  # Functions Framework's modules (Node 22; relative to the package; scripts/code_cache.mjs).
+  node_env = { NODE_COMPILE_CACHE = ".node-compile-cache" }
+
   # What dispatch and poll read (shared/options.ts); the secret WANDB_API_KEY is mounted.
   dispatcher_env = {
     GOOGLE_CLOUD_PROJECT        = var.project_id
@@ -52,7 +56,7 @@ resource "google_cloudfunctions2_function" "dispatch" {
     ingress_settings      = "ALLOW_INTERNAL_ONLY"
     service_account_email = google_service_account.this["dispatch"].email
     # NODE_OPTIONS: the V8 heap flags that keep a burst's peak RSS down (README "Performance").
-    environment_variables = merge(local.dispatcher_env, { LOG_LEVEL = var.dispatch.log_level, NODE_OPTIONS = var.dispatch.node_options })
+    environment_variables = merge(local.dispatcher_env, local.node_env, { LOG_LEVEL = var.dispatch.log_level, NODE_OPTIONS = var.dispatch.node_options })
     secret_environment_variables {
       key        = "WANDB_API_KEY"
       project_id = var.project_id
@@ -91,6 +95,7 @@ resource "google_cloudfunctions2_function" "poll" {
     service_account_email = google_service_account.this["poll"].email
     environment_variables = merge(
       local.dispatcher_env,
+      local.node_env,
       { LOG_LEVEL = var.poll.log_level },
       var.poll.wandb_queues == null ? {} : { WANDB_QUEUES = var.poll.wandb_queues },
     )
@@ -130,13 +135,13 @@ resource "google_cloudfunctions2_function" "ingest" {
     min_instance_count    = 0
     ingress_settings      = "ALLOW_ALL"
     service_account_email = google_service_account.this["ingest"].email
-    environment_variables = {
+    environment_variables = merge(local.node_env, {
       GOOGLE_CLOUD_PROJECT   = var.project_id
       LAUNCH_TOPIC           = google_pubsub_topic.this["jobs"].name
       MAX_MESSAGE_BYTES      = tostring(var.ingest.max_message_bytes)
       LOG_LEVEL              = var.ingest.log_level
       SHUTDOWN_GRACE_SECONDS = tostring(var.ingest.shutdown_grace_seconds)
-    }
+    })
     secret_environment_variables {
       key        = "WEBHOOK_TOKEN"
       project_id = var.project_id

@@ -6,7 +6,7 @@
 // retry and dead-letter policy) and poll (ticks on launch-poll, as Cloud Scheduler
 // publishes them) to `finished`.
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { DISPATCH_NODE_OPTIONS } from "../../bench/functions.js";
@@ -14,6 +14,8 @@ import { freePort, pushEndpoint, SUBSCRIPTIONS, TOPICS } from "../../local/pubsu
 import { createTopology } from "../../local/pubsub/topology.js";
 import { DEMO_JOB_SERVICE_ACCOUNT, DEMO_QUEUE, demoMessage } from "../../local/stack/demo.js";
 import { type Stack, startStack } from "../../local/stack/stack.js";
+// @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
+import { COMPILE_CACHE_DIR } from "../../scripts/code_cache.mjs";
 import {
   type DeployedFunction,
   deployLocally,
@@ -158,7 +160,9 @@ describe("the built bundles, deployed as Cloud Run functions deploys them", () =
           env: {
             ...(name === "ingest" ? ingestEnv(stack) : productionEnv(stack)),
             NODE_OPTIONS: nodeOptions(name),
+            NODE_COMPILE_CACHE: COMPILE_CACHE_DIR, // as Terraform sets it
             VD_CODE_CACHE_DEBUG: "1", // start.cjs says what became of the cache
+            NODE_DEBUG_NATIVE: "COMPILE_CACHE", // Node 22 says what it read from its own
           },
           onLine: (l) => lines.push(l),
         });
@@ -177,6 +181,16 @@ describe("the built bundles, deployed as Cloud Run functions deploys them", () =
         lines.filter((l) => l.includes("code cache index.js.cache was rejected")).length,
         0,
       );
+      // On Node 22, gcp-build also filled Node's compile cache with the framework's modules,
+      // and each function read them from it (Node 20 has no compile cache: none is made).
+      for (const { name, app } of apps) {
+        const server = `${app}/node_modules/@google-cloud/functions-framework/build/src/server.js`;
+        const accepted = lines.some((l) => l.includes(`cache for ${server} was accepted`));
+        const made = existsSync(join(app, COMPILE_CACHE_DIR));
+        if (runtime.label.includes("22")) {
+          assert.ok(made && accepted, `${name}: the framework's server.js from the compile cache`);
+        } else assert.ok(!made && !accepted, `${name}: no compile cache on Node 20`);
+      }
       const byName = (name: string) => deployed.find((fn) => fn.name === name) as DeployedFunction;
       const [dispatch, poll, ingest] = [byName("dispatch"), byName("poll"), byName("ingest")];
 

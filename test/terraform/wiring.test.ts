@@ -5,6 +5,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { DISPATCH_NODE_OPTIONS } from "../../bench/functions.js";
+// @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
+import { COMPILE_CACHE_DIR } from "../../scripts/code_cache.mjs";
 import { INGEST_OPTION_NAMES } from "../../shared/ingest/options.js";
 import { OPTION_NAMES } from "../../shared/options.js";
 import { type Hcl, loadModule, locals, ROOT, resource, strings } from "../helpers/terraform.js";
@@ -37,8 +39,10 @@ function envOf(fn: Hcl): { env: string[]; secrets: string[]; inline: Hcl } {
   let inline: Hcl = {};
   const raw = sc.environment_variables;
   if (typeof raw === "string") {
-    // merge(local.dispatcher_env, {...}, cond ? {} : {...}): the local plus literal maps.
-    inline = { ...fnLocals.dispatcher_env };
+    // merge(local.dispatcher_env, local.node_env, {...}, cond ? {} : {...}): the locals plus
+    // literal maps.
+    for (const m of raw.matchAll(/\blocal\.(\w+)/g))
+      Object.assign(inline, fnLocals[m[1] as string]);
     for (const m of raw.matchAll(/\b([A-Z][A-Z0-9_]+)\s*=/g)) inline[m[1] as string] = "(expr)";
   } else inline = raw;
   const secrets = (sc.secret_environment_variables ?? []).map((s: Hcl) => s.key);
@@ -202,8 +206,9 @@ describe("terraform/ wiring", () => {
     const deployable = OPTION_NAMES.filter((n) => !LOCAL_ONLY.includes(n)).sort();
     for (const name of ["dispatch", "poll"]) {
       const { env, secrets } = envOf(resource(hcl, FN, name));
-      // NODE_OPTIONS is Node's own (the V8 heap flags), not one shared/options.ts reads.
-      const extra = name === "poll" ? ["WANDB_QUEUES"] : ["NODE_OPTIONS"];
+      // NODE_OPTIONS (the V8 heap flags) and NODE_COMPILE_CACHE are Node's own, not ones
+      // shared/options.ts reads.
+      const extra = [name === "poll" ? "WANDB_QUEUES" : "NODE_OPTIONS", "NODE_COMPILE_CACHE"];
       assert.deepEqual([...env, ...secrets].sort(), [...deployable, ...extra].sort(), name);
     }
   });
@@ -233,8 +238,16 @@ describe("terraform/ wiring", () => {
 
   it("ingest gets every variable shared/ingest/options.ts reads but the emulator host", () => {
     const { env, secrets } = envOf(resource(hcl, FN, "ingest"));
-    const deployable = INGEST_OPTION_NAMES.filter((n) => !LOCAL_ONLY.includes(n)).sort();
-    assert.deepEqual([...env, ...secrets].sort(), deployable);
+    const deployable = INGEST_OPTION_NAMES.filter((n) => !LOCAL_ONLY.includes(n));
+    assert.deepEqual([...env, ...secrets].sort(), [...deployable, "NODE_COMPILE_CACHE"].sort());
+  });
+
+  it("each function reads Node's compile cache where its gcp-build fills it (scripts/code_cache.mjs)", () => {
+    assert.deepEqual(fnLocals.node_env, { NODE_COMPILE_CACHE: COMPILE_CACHE_DIR });
+    for (const name of ["dispatch", "poll", "ingest"]) {
+      const env = resource(hcl, FN, name).service_config[0].environment_variables;
+      assert.match(String(env), /merge\(.*local\.node_env/s, name);
+    }
   });
 
   it("secrets are mounted from Secret Manager, never inlined, and their values are not in Terraform", () => {
