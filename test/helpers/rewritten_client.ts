@@ -3,10 +3,10 @@
 // build's own plugins (service-only descriptors, lazy mixins), beside the bundle's copies of
 // grpc-js and google-gax, with a count of the protobufjs roots it makes from its descriptor.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, before } from "node:test";
 import * as grpc from "@grpc/grpc-js";
 import { bundle } from "../../scripts/build.mjs";
@@ -174,4 +174,31 @@ export async function sameAsShipped<T extends { close(): Promise<unknown> }, R>(
   } finally {
     await Promise.all([original.close(), bundled.close()]);
   }
+}
+
+/**
+ * gRPC service definitions from the shipped descriptors, loaded by the proto-loader the client
+ * resolves: the client package's own (`packageProtos`, resolved from the client module) and
+ * google-gax's named ones (iam_service, locations, ..., which its package exports do not list).
+ * Also returns the package's descriptor, parsed.
+ */
+export function shippedDefinitions(
+  clientModule: string,
+  packageProtos: string,
+  gaxProtos: string[],
+): { definitions: Record<string, grpc.ServiceDefinition>; packageJson: object } {
+  const fromClient = createRequire(require.resolve(clientModule));
+  const protoLoader = fromClient("@grpc/proto-loader") as {
+    fromJSON(json: object, options: object): Record<string, grpc.ServiceDefinition>;
+  };
+  const gaxDir = join(dirname(fromClient.resolve("google-gax")), "..", "..");
+  const read = (file: string) => JSON.parse(readFileSync(file, "utf8"));
+  const opts = { keepCase: false, longs: String, enums: String, defaults: false, oneofs: true };
+  const packageJson = read(fromClient.resolve(packageProtos));
+  const files = gaxProtos.map((name) => read(join(gaxDir, "build", "protos", `${name}.json`)));
+  const definitions = Object.assign(
+    {},
+    ...[packageJson, ...files].map((json) => protoLoader.fromJSON(json, opts)),
+  );
+  return { definitions, packageJson };
 }

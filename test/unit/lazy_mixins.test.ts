@@ -10,7 +10,6 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
 import { describe, it } from "node:test";
 import type * as grpc from "@grpc/grpc-js";
 // @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
@@ -22,18 +21,12 @@ import {
   made,
   sameAsShipped,
   serveLoopback,
+  shippedDefinitions,
 } from "../helpers/rewritten_client.js";
 
 const require = createRequire(import.meta.url);
 const CLIENT_MODULE = "@google-cloud/aiplatform/build/src/v1/job_service_client.js";
-const fromClient = createRequire(require.resolve("@google-cloud/aiplatform"));
-const protoLoader = fromClient("@grpc/proto-loader") as {
-  fromJSON(json: object, options: object): grpc.GrpcObject & Record<string, grpc.ServiceDefinition>;
-};
-/** google-gax's own descriptor files (its package exports do not list them). */
-const gaxDir = join(dirname(fromClient.resolve("google-gax")), "..", "..");
-const gaxProtos = (name: string) =>
-  JSON.parse(readFileSync(join(gaxDir, "build", "protos", `${name}.json`), "utf8"));
+const fromClient = createRequire(require.resolve(CLIENT_MODULE));
 const { rewriteJobServiceClient } = lazy as { rewriteJobServiceClient(source: string): string };
 
 const PARENT = "projects/p/locations/us-central1";
@@ -44,15 +37,11 @@ const anyOf = (typeUrl: string, value: Buffer) => ({ typeUrl, value });
 
 /** A loopback gRPC server for JobService and the three mixin services, from the shipped protos. */
 function startServer(): Promise<{ server: grpc.Server; port: number }> {
-  const opts = { keepCase: false, longs: String, enums: String, defaults: false, oneofs: true };
-  const aiplatform = JSON.parse(
-    readFileSync(fromClient.resolve("@google-cloud/aiplatform/build/protos/protos.json"), "utf8"),
+  const { definitions: defs, packageJson: aiplatform } = shippedDefinitions(
+    CLIENT_MODULE,
+    "@google-cloud/aiplatform/build/protos/protos.json",
+    ["iam_service", "locations"],
   );
-  const defs = {
-    ...protoLoader.fromJSON(aiplatform, opts),
-    ...protoLoader.fromJSON(gaxProtos("iam_service"), opts),
-    ...protoLoader.fromJSON(gaxProtos("locations"), opts),
-  };
   const pb = fromClient("protobufjs") as typeof import("protobufjs");
   const root = pb.Root.fromJSON(aiplatform);
   const metadata = root.lookupType("google.cloud.aiplatform.v1.DeleteOperationMetadata");

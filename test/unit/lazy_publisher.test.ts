@@ -9,7 +9,6 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
 import { describe, it } from "node:test";
 import type * as grpc from "@grpc/grpc-js";
 // @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
@@ -20,15 +19,11 @@ import {
   made,
   sameAsShipped,
   serveLoopback,
+  shippedDefinitions,
 } from "../helpers/rewritten_client.js";
 
 const require = createRequire(import.meta.url);
 const CLIENT_MODULE = "@google-cloud/pubsub/build/src/v1/publisher_client.js";
-const fromClient = createRequire(require.resolve(CLIENT_MODULE));
-const protoLoader = fromClient("@grpc/proto-loader") as {
-  fromJSON(json: object, options: object): Record<string, grpc.ServiceDefinition>;
-};
-const gaxDir = join(dirname(fromClient.resolve("google-gax")), "..", "..");
 const { rewriteClient } = lazy as { rewriteClient(id: string, source: string): string };
 
 const TOPIC = "projects/p/topics/launch-status";
@@ -36,12 +31,9 @@ const calls: string[] = [];
 
 /** A loopback gRPC server for Publisher and IAMPolicy, from the shipped protos. */
 function startServer(): Promise<{ server: grpc.Server; port: number }> {
-  const opts = { keepCase: false, longs: String, enums: String, defaults: false, oneofs: true };
-  const json = (file: string) => JSON.parse(readFileSync(file, "utf8"));
-  const defs = {
-    ...protoLoader.fromJSON(json(fromClient.resolve("../../protos/protos.json")), opts),
-    ...protoLoader.fromJSON(json(join(gaxDir, "build", "protos", "iam_service.json")), opts),
-  };
+  const { definitions: defs } = shippedDefinitions(CLIENT_MODULE, "../../protos/protos.json", [
+    "iam_service",
+  ]);
   const handlers: Record<string, Record<string, Handler>> = {
     "google.pubsub.v1.Publisher": {
       Publish: (r) => ({ messageIds: (r.messages as unknown[]).map((_, i) => `id-${i}`) }),
