@@ -50,8 +50,6 @@ export function functionEnv(stack: Stack, stateBucket: string): Record<string, s
     VERTEX_ENDPOINT: e.VERTEX_ENDPOINT ?? "",
     METADATA_SERVER_DETECTION: "none",
     LOG_LEVEL: "warning",
-    // Node's compile cache gcp-build fills (Node 22; Node 20 ignores it), as Terraform sets it.
-    NODE_COMPILE_CACHE: COMPILE_CACHE_DIR,
   };
 }
 
@@ -72,6 +70,10 @@ export async function startFunction(options: {
     K_REVISION: `${options.name}-00001-abc`,
     K_CONFIGURATION: options.name,
     NODE_ENV: "production",
+    // Node's compile cache gcp-build fills (Node 22; Node 20 ignores it), as Terraform sets it:
+    // relative to the package, so only the deployed function gets it (not the sample or the
+    // bare calls, which run in the repo).
+    NODE_COMPILE_CACHE: COMPILE_CACHE_DIR,
   };
   const t0 = performance.now();
   // BENCH_PROFILE_DIR=dir: a V8 CPU profile of each function process (to find what to trim).

@@ -3,7 +3,11 @@
 // root into FileDescriptorProtos (encoded) and every message and enum into a
 // DescriptorProto object. Those are only read by gRPC server reflection and tools that ask
 // for `type` / `fileDescriptorProtos`; a client call never does. This esbuild plugin
-// rewrites proto-loader so both are computed on first read, once.
+// rewrites proto-loader so both are computed on first read, once. protobufjs's descriptor
+// extension (`protobufjs/ext/descriptor`: descriptor.proto parsed into its own root, and the
+// toDescriptor/fromDescriptor methods it adds to protobufjs), which only those descriptors
+// and the FileDescriptorSet loaders read, is required on first use too: at module top level
+// it was about 8 ms of every cold start.
 //
 // Invariants:
 // - Every rewrite matches exactly the code it expects, the expected number of times, or the
@@ -11,6 +15,8 @@
 // - `type` and `fileDescriptorProtos` stay enumerable properties with the same values as
 //   before (computed from the same resolved root, which nothing changes after loading).
 // - Serializers, deserializers, paths and options are still made eagerly, as before.
+// - Nothing reads protobufjs's descriptor extension (`descriptor.*`, `toDescriptor`,
+//   `fromDescriptor`) before `__vdDescriptor()` has required it.
 import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
 
@@ -30,9 +36,15 @@ function __vdLazyFields(target, fields) {
 /** [name, pattern, replacement, expected count]. */
 export const REWRITES = [
   [
+    "the descriptor extension's require",
+    /const descriptor = require\("protobufjs\/ext\/descriptor"\);/g,
+    'const __vdDescriptor = __vdOnce(() => require("protobufjs/ext/descriptor"));',
+    1,
+  ],
+  [
     "the file descriptors of the root",
     /const descriptorList = root\.toDescriptor\('proto3'\)\.file;\s*const bufferList = descriptorList\.map\(value => Buffer\.from\(descriptor\.FileDescriptorProto\.encode\(value\)\.finish\(\)\)\);/g,
-    "const bufferList = __vdOnce(() => root.toDescriptor('proto3').file.map(value => Buffer.from(descriptor.FileDescriptorProto.encode(value).finish())));",
+    "const bufferList = __vdOnce(() => { const descriptor = __vdDescriptor(); return root.toDescriptor('proto3').file.map(value => Buffer.from(descriptor.FileDescriptorProto.encode(value).finish())); });",
     1,
   ],
   [
@@ -43,7 +55,7 @@ export const REWRITES = [
         serialize: createSerializer(message),
         deserialize: createDeserializer(message, options)
     }, {
-        type: () => { const d = message.toDescriptor('proto3'); return d.$type.toObject(d, descriptorOptions); },
+        type: () => { __vdDescriptor(); const d = message.toDescriptor('proto3'); return d.$type.toObject(d, descriptorOptions); },
         fileDescriptorProtos: fileDescriptors,
     });`,
     1,
@@ -54,9 +66,21 @@ export const REWRITES = [
     `return __vdLazyFields({
         format: 'Protocol Buffer 3 EnumDescriptorProto',
     }, {
-        type: () => { const d = enumType.toDescriptor('proto3'); return d.$type.toObject(d, descriptorOptions); },
+        type: () => { __vdDescriptor(); const d = enumType.toDescriptor('proto3'); return d.$type.toObject(d, descriptorOptions); },
         fileDescriptorProtos: fileDescriptors,
     });`,
+    1,
+  ],
+  [
+    "the FileDescriptorSet loaders' reads of the extension",
+    /descriptor\.FileDescriptorSet\./g,
+    "__vdDescriptor().FileDescriptorSet.",
+    2,
+  ],
+  [
+    "the root made from a FileDescriptorSet",
+    /const root = Protobuf\.Root\.fromDescriptor\(decodedDescriptorSet\);/g,
+    "__vdDescriptor();\n    const root = Protobuf.Root.fromDescriptor(decodedDescriptorSet);",
     1,
   ],
 ];
@@ -72,6 +96,11 @@ export function rewriteProtoLoader(source) {
       );
     out = out.replace(pattern, () => replacement);
   }
+  const direct = out.match(/(?<![\w.$])descriptor\.(?!FileDescriptorProto\.encode)/g)?.length ?? 0;
+  if (direct !== 0)
+    throw new Error(
+      `lazy-descriptors: @grpc/proto-loader's index.js reads the descriptor extension ${direct} more times than the rewrites know; update scripts/lazy_descriptors.mjs`,
+    );
   const eager = out.match(/toDescriptor\('proto3'\)/g)?.length ?? 0;
   if (eager !== 3)
     throw new Error(
