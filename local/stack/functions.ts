@@ -3,9 +3,10 @@
 // loading the TypeScript source through tsx. Killing it is a real crash.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
-import { connect, createServer } from "node:net";
+import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { CAN_READ_LISTENERS, waitForListener } from "./listening.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 // The package exports only its index (build/src/index.js); main.js sits beside it.
@@ -52,7 +53,9 @@ export async function startFunction(options: {
   /** Each line the function prints (its structured logs). */
   onLine?: (line: string) => void;
 }): Promise<LocalFunction> {
-  const port = options.port === 0 ? await freePort() : options.port;
+  // Port 0: the child binds one and it is read back (./listening.ts), so no other process
+  // can take it in between; where that cannot be read, a free port is picked first.
+  const asked = options.port === 0 && !CAN_READ_LISTENERS ? await freePort() : options.port;
   const child = spawn(
     process.execPath,
     [
@@ -62,7 +65,7 @@ export async function startFunction(options: {
       `--target=${options.name}`,
       `--signature-type=${options.signatureType ?? "cloudevent"}`,
       `--source=${join(ROOT, options.source)}`,
-      `--port=${port}`,
+      `--port=${asked}`,
     ],
     {
       cwd: ROOT,
@@ -78,8 +81,13 @@ export async function startFunction(options: {
   };
   child.stdout?.on("data", forward);
   child.stderr?.on("data", forward);
+  const port = await waitForListener({
+    pid: child.pid ?? 0,
+    port: asked,
+    exited,
+    what: `function ${options.name}`,
+  });
   const url = `http://127.0.0.1:${port}`;
-  await waitUntilListening(url, exited, options.name);
   const end = async (signal: NodeJS.Signals, graceMs: number) => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill(signal);
@@ -97,40 +105,4 @@ export async function startFunction(options: {
     stop: () => end("SIGTERM", 10_000),
     kill: () => end("SIGKILL", 0),
   };
-}
-
-async function waitUntilListening(
-  url: string,
-  exited: Promise<number | string>,
-  name: string,
-): Promise<void> {
-  let done = false;
-  let code: number | string = 0;
-  void exited.then((c) => {
-    done = true;
-    code = c;
-  });
-  const port = Number(new URL(url).port);
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (done)
-      throw new Error(
-        `function ${name} exited with ${code} before it listened (see its log lines above)`,
-      );
-    // A TCP connect, not an HTTP request: a GET would make the framework log a conversion error.
-    if (await canConnect(port)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`function ${name} did not listen on ${url} within 60 s`);
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: "127.0.0.1", port });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
 }

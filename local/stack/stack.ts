@@ -31,7 +31,7 @@ import {
   demoWandbQueueYaml,
 } from "./demo.js";
 import { type FunctionEnvInput, type FunctionEnvs, functionEnvironments } from "./function_env.js";
-import { freePort, type LocalFunction, startFunction } from "./functions.js";
+import { type LocalFunction, startFunction } from "./functions.js";
 import { type StatusEventJson, type StatusReader, startStatusReader } from "./status_reader.js";
 
 export type Env = Record<string, string | undefined>;
@@ -304,8 +304,7 @@ async function startFunctions(
   });
   for (const name of options.functions ?? ["dispatch", "poll", "ingest"]) {
     const [portVar, defaultPort] = FUNCTION_PORT_VARS[name] ?? ["", 0];
-    const port =
-      options.ports === "fixed" ? Number(options.env[portVar] || defaultPort) : await freePort();
+    const port = options.ports === "fixed" ? Number(options.env[portVar] || defaultPort) : 0;
     const fn = await runner.launch(name, port);
     log(`  function ${name} on ${fn.url} (Functions Framework)`);
   }

@@ -17,10 +17,11 @@ import {
   renameSync,
   rmSync,
 } from "node:fs";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../../local/stack/functions.js";
+import { CAN_READ_LISTENERS, waitForListener } from "../../local/stack/listening.js";
 import { buildFunctions, functionNames, isFresh } from "../../scripts/build.mjs";
 // @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
 import * as codeCache from "../../scripts/code_cache.mjs";
@@ -127,19 +128,21 @@ export interface DeployedFunction {
   stop(): Promise<void>;
 }
 
-/** Starts a deployed copy as Cloud Run does; resolves once it accepts connections. */
+/** Starts a deployed copy as Cloud Run does; resolves once it listens. */
 export async function startDeployed(options: {
   name: string;
   app: string;
   nodeBin: string;
+  /** 0: the function binds a port and it is read back (local/stack/listening.ts). */
   port: number;
   env: Record<string, string>;
   onLine?: (line: string) => void;
 }): Promise<DeployedFunction> {
+  const asked = options.port === 0 && !CAN_READ_LISTENERS ? await freePort() : options.port;
   const env = {
     ...options.env,
     PATH: `${dirname(options.nodeBin)}:${process.env.PATH ?? "/usr/bin:/bin"}`,
-    PORT: String(options.port),
+    PORT: String(asked),
     FUNCTION_TARGET: options.name,
     // Deployed without an Eventarc trigger, these are HTTP functions to the platform; the
     // framework still serves the signature the code registered (cloudEvent or http).
@@ -162,10 +165,15 @@ export async function startDeployed(options: {
       for (const line of chunk.toString("utf8").split("\n"))
         if (line.trim()) options.onLine?.(line);
     });
-  await waitForPort(options.port, exited, options.name);
+  const port = await waitForListener({
+    pid: child.pid ?? 0,
+    port: asked,
+    exited,
+    what: `deployed ${options.name}`,
+  });
   return {
     name: options.name,
-    url: `http://127.0.0.1:${options.port}`,
+    url: `http://127.0.0.1:${port}`,
     process: child,
     exited,
     executable: () => {
@@ -186,27 +194,4 @@ export async function startDeployed(options: {
       rmSync(options.app, { recursive: true, force: true });
     },
   };
-}
-
-async function waitForPort(port: number, exited: Promise<unknown>, name: string): Promise<void> {
-  let code: unknown;
-  void exited.then((c) => {
-    code = c ?? "exit";
-  });
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (code !== undefined)
-      throw new Error(`deployed ${name} exited with ${code} before it listened`);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect({ host: "127.0.0.1", port });
-      socket.once("connect", () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once("error", () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`deployed ${name} did not listen on port ${port} within 60 s`);
 }

@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { DISPATCH_NODE_OPTIONS } from "../../bench/functions.js";
-import { freePort, pushEndpoint, SUBSCRIPTIONS, TOPICS } from "../../local/pubsub/index.js";
+import { pushEndpoint, SUBSCRIPTIONS, TOPICS } from "../../local/pubsub/index.js";
 import { createTopology } from "../../local/pubsub/topology.js";
 import { DEMO_JOB_SERVICE_ACCOUNT, DEMO_QUEUE, demoMessage } from "../../local/stack/demo.js";
 import { type Stack, startStack } from "../../local/stack/stack.js";
@@ -156,7 +156,7 @@ describe("the built bundles, deployed as Cloud Run functions deploys them", () =
           name,
           app,
           nodeBin: node.bin,
-          port: await freePort(),
+          port: 0, // the function binds one; startDeployed reads it back
           env: {
             ...(name === "ingest" ? ingestEnv(stack) : productionEnv(stack)),
             NODE_OPTIONS: nodeOptions(name),
