@@ -42,20 +42,21 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startFunction(options: {
+export interface FunctionOptions {
   name: string;
   /** Source file relative to the repo root, e.g. functions/dispatch/index.ts */
   source: string;
+  /** 0: the function binds a port and it is read back from its process (./listening.ts). */
   port: number;
   env: Record<string, string | undefined>;
   /** The framework's signature type; default cloudevent (the registered one wins anyway). */
   signatureType?: "cloudevent" | "http";
   /** Each line the function prints (its structured logs). */
   onLine?: (line: string) => void;
-}): Promise<LocalFunction> {
-  // Port 0: the child binds one and it is read back (./listening.ts), so no other process
-  // can take it in between; where that cannot be read, a free port is picked first.
-  const asked = options.port === 0 && !CAN_READ_LISTENERS ? await freePort() : options.port;
+}
+
+/** The framework's process for the function, asked to listen on `port`. */
+function spawnFramework(options: FunctionOptions, port: number): ChildProcess {
   const child = spawn(
     process.execPath,
     [
@@ -65,7 +66,7 @@ export async function startFunction(options: {
       `--target=${options.name}`,
       `--signature-type=${options.signatureType ?? "cloudevent"}`,
       `--source=${join(ROOT, options.source)}`,
-      `--port=${asked}`,
+      `--port=${port}`,
     ],
     {
       cwd: ROOT,
@@ -73,21 +74,28 @@ export async function startFunction(options: {
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
-  const exited = new Promise<number | string>((resolve) =>
-    child.once("exit", (code, signal) => resolve(code ?? signal ?? 0)),
-  );
   const forward = (chunk: Buffer) => {
     for (const line of chunk.toString("utf8").split("\n")) if (line.trim()) options.onLine?.(line);
   };
   child.stdout?.on("data", forward);
   child.stderr?.on("data", forward);
+  return child;
+}
+
+export async function startFunction(options: FunctionOptions): Promise<LocalFunction> {
+  // Port 0: the child binds one and it is read back (./listening.ts), so no other process
+  // can take it in between; where that cannot be read, a free port is picked first.
+  const asked = options.port === 0 && !CAN_READ_LISTENERS ? await freePort() : options.port;
+  const child = spawnFramework(options, asked);
+  const exited = new Promise<number | string>((resolve) =>
+    child.once("exit", (code, signal) => resolve(code ?? signal ?? 0)),
+  );
   const port = await waitForListener({
     pid: child.pid ?? 0,
     port: asked,
     exited,
     what: `function ${options.name}`,
   });
-  const url = `http://127.0.0.1:${port}`;
   const end = async (signal: NodeJS.Signals, graceMs: number) => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill(signal);
@@ -97,7 +105,7 @@ export async function startFunction(options: {
   };
   return {
     name: options.name,
-    url,
+    url: `http://127.0.0.1:${port}`,
     port,
     process: child,
     exited,
