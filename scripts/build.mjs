@@ -7,7 +7,7 @@
 //   start.cjs          the package's `main`: loads index.js with its V8 code cache
 //   code_cache.cjs     the package's `gcp-build`: makes index.js.cache at deploy (code_cache.mjs)
 //   package.json       `main: start.cjs`, `gcp-build: node code_cache.cjs` and one dependency,
-//                      the Functions Framework
+//                      the Functions Framework (with `overrides`: framework_overrides.mjs)
 //   package-lock.json  pins the framework's own dependencies, so Cloud Build runs `npm ci`
 // plus dist/functions/<name>.zip (what Terraform uploads) and dist/functions/sizes.json.
 //
@@ -30,6 +30,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import * as esbuild from "esbuild";
 import { zipDirectory } from "./build_zip.mjs";
 import { CODE_CACHE_BUILD, CODE_CACHE_MAIN, writeCodeCacheFiles } from "./code_cache.mjs";
+import { checkOverrides, FRAMEWORK_OVERRIDES } from "./framework_overrides.mjs";
 import { lazyDescriptorsPlugin } from "./lazy_descriptors.mjs";
 import { lazyMixinsPlugin } from "./lazy_mixins.mjs";
 import { lazyPubsubProtosPlugin } from "./lazy_pubsub_protos.mjs";
@@ -101,7 +102,10 @@ function rootPackage(root) {
   return JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 }
 
-/** The deployed package.json: the framework at the exact version the repo tests with. */
+/**
+ * The deployed package.json: the framework at the exact version the repo tests with, and
+ * the versions picked inside its ranges for its start-up (scripts/framework_overrides.mjs).
+ */
 export function functionPackageJson(name, root = ROOT) {
   const pkg = rootPackage(root);
   const version = pkg.dependencies?.[FRAMEWORK];
@@ -116,6 +120,7 @@ export function functionPackageJson(name, root = ROOT) {
     engines: { node: ">=20" },
     scripts: { "gcp-build": "" },
     dependencies: { [FRAMEWORK]: version },
+    overrides: FRAMEWORK_OVERRIDES,
   };
 }
 
@@ -128,6 +133,9 @@ function writeLockfile(dir) {
     throw new Error(
       `npm could not resolve ${FRAMEWORK} for ${dir} (is the npm registry reachable?):\n${run.stderr}`,
     );
+  const problems = checkOverrides(JSON.parse(readFileSync(join(dir, "package-lock.json"), "utf8")));
+  if (problems.length > 0)
+    throw new Error(`the framework's overrides in ${dir}:\n  ${problems.join("\n  ")}`);
 }
 
 function directoryBytes(dir) {
@@ -199,6 +207,7 @@ const BUILD_FILES = [
   "scripts/lazy_descriptors.mjs",
   "scripts/lazy_pubsub_protos.mjs",
   "scripts/code_cache.mjs",
+  "scripts/framework_overrides.mjs",
 ];
 
 /** SHA-256 over the bundle's inputs (paths relative to root) and the build's own files. */

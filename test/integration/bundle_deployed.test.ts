@@ -28,6 +28,8 @@ import {
 import { pubsubSkipReason } from "../helpers/pubsub.js";
 import { TEST_SECRET } from "../helpers/stack.js";
 
+const ESM_PROBE = join(ROOT, "test", "helpers", "esm_probe.cjs");
+
 const runtimes: Array<{ label: string; node: () => { bin: string } | { missing: string } }> = [
   { label: "Node 20 (this machine)", node: () => ({ bin: process.execPath }) },
   { label: "Node 22 (the nodejs22 runtime)", node: node22 },
@@ -159,7 +161,8 @@ describe("the built bundles, deployed as Cloud Run functions deploys them", () =
           port: 0, // the function binds one; startDeployed reads it back
           env: {
             ...(name === "ingest" ? ingestEnv(stack) : productionEnv(stack)),
-            NODE_OPTIONS: nodeOptions(name),
+            // The probe reports at exit whether Node's ES module loader ran (below).
+            NODE_OPTIONS: `${nodeOptions(name)} --require ${ESM_PROBE}`.trim(),
             NODE_COMPILE_CACHE: COMPILE_CACHE_DIR, // as Terraform sets it
             VD_CODE_CACHE_DEBUG: "1", // start.cjs says what became of the cache
             NODE_DEBUG_NATIVE: "COMPILE_CACHE", // Node 22 says what it read from its own
@@ -266,6 +269,10 @@ describe("the built bundles, deployed as Cloud Run functions deploys them", () =
       }
       const drained = lines.filter((l) => l.includes("shutdown: drained; exiting"));
       assert.equal(drained.length, 3, `each function drained:\n${lines.slice(-20).join("\n")}`);
+      // No function loaded an ES module through require (the framework's get-intrinsic is
+      // pinned for that: scripts/framework_overrides.mjs), so none ran Node's ES module loader.
+      const esm = lines.filter((l) => l.startsWith("esm loader modules: "));
+      assert.deepEqual(esm, Array(3).fill("esm loader modules: []"));
     });
   }
 });
