@@ -22,6 +22,8 @@ export interface PubsubEmulatorOptions {
   log?: (line: string) => void;
   /** How long to wait for the emulator to answer; default 90 s (it boots in ~3-10 s). */
   bootTimeoutMs?: number;
+  /** Picks the free port when none is asked for; default freePort (a test loses the race with it). */
+  pickPort?: (hostname: string) => Promise<number>;
 }
 
 export interface PubsubEmulator {
@@ -68,11 +70,34 @@ export function pubsubMissing(env: NodeJS.ProcessEnv = process.env): string | nu
   return null;
 }
 
+/** How many free ports to try when another process binds the chosen one first. */
+const FREE_PORT_TRIES = 3;
+
 export async function startPubsubEmulator(
   options: PubsubEmulatorOptions = {},
 ): Promise<PubsubEmulator> {
   const hostname = options.host ?? "127.0.0.1";
-  const port = await choosePort(hostname, options.port);
+  for (let attempt = 1; ; attempt++) {
+    const port = await choosePort(hostname, options.port, options.pickPort ?? freePort);
+    try {
+      return await startOn(hostname, port, options);
+    } catch (err) {
+      // A free port is picked, then Java binds it seconds later: another process may bind
+      // it in between. Only then is another free port tried; an asked-for port fails.
+      const lost = /java\.net\.BindException/.test(String(err));
+      if (!lost || options.port || attempt >= FREE_PORT_TRIES) throw err;
+      options.log?.(
+        `the Pub/Sub emulator lost ${hostname}:${port} to another process; trying another free port`,
+      );
+    }
+  }
+}
+
+async function startOn(
+  hostname: string,
+  port: number,
+  options: PubsubEmulatorOptions,
+): Promise<PubsubEmulator> {
   const projectId = options.projectId ?? "local-project";
   const host = `${hostname}:${port}`;
   const config = mkdtempSync(join(tmpdir(), "vd-pubsub-"));
@@ -101,11 +126,15 @@ export async function startPubsubEmulator(
 }
 
 /** The port asked for (refused when taken), or a free one. */
-async function choosePort(hostname: string, asked: number | undefined): Promise<number> {
+async function choosePort(
+  hostname: string,
+  asked: number | undefined,
+  pick: (hostname: string) => Promise<number>,
+): Promise<number> {
   if (asked && !(await portFree(hostname, asked))) {
     throw new Error(`cannot start the Pub/Sub emulator: ${hostname}:${asked} is already in use`);
   }
-  return asked || (await freePort(hostname));
+  return asked || (await pick(hostname));
 }
 
 /** The sh watchdog running `gcloud beta emulators pubsub start` with its own gcloud config. */

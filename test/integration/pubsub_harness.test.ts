@@ -12,6 +12,7 @@ import type { PubSub } from "@google-cloud/pubsub";
 import {
   createTopology,
   emulatorClient,
+  freePort,
   type PubsubEmulator,
   pubsubMissing,
   pullMessages,
@@ -316,6 +317,31 @@ describe("Pub/Sub emulator lifecycle", () => {
   it("pubsubMissing explains what is missing", () => {
     const reason = pubsubMissing({ PATH: "/nonexistent" });
     assert.match(reason ?? "", /gcloud is not installed/);
+  });
+
+  it("tries another free port when another process binds the picked one first", async (t) => {
+    if (skipWithoutPubsub(t)) return;
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", () => resolve()));
+    const { port: taken } = busy.address() as AddressInfo;
+    const picked: number[] = [];
+    const lines: string[] = [];
+    // The first pick is a port another process holds: what losing the race looks like.
+    const pickPort = async (host: string) => {
+      const port = picked.length === 0 ? taken : await freePort(host);
+      picked.push(port);
+      return port;
+    };
+    const emulator = await startPubsubEmulator({ pickPort, log: (l) => lines.push(l) });
+    try {
+      assert.equal(picked.length, 2);
+      assert.equal(emulator.port, picked[1]);
+      assert.notEqual(emulator.port, taken);
+      assert.ok(lines.some((l) => l.includes(`lost 127.0.0.1:${taken} to another process`)));
+    } finally {
+      await emulator.close();
+      busy.close();
+    }
   });
 
   it("refuses a port already in use", async (t) => {
