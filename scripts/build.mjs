@@ -124,7 +124,10 @@ export function functionPackageJson(name, root = ROOT) {
   };
 }
 
-/** `npm install --package-lock-only`: resolves the framework's tree without installing it. */
+/**
+ * `npm install --package-lock-only`: resolves the framework's tree without installing it,
+ * then checks that the tree holds the overrides inside every range (framework_overrides.mjs).
+ */
 function writeLockfile(dir) {
   const npm = process.platform === "win32" ? "npm.cmd" : "npm";
   const args = ["install", "--package-lock-only", "--ignore-scripts", "--no-audit", "--no-fund"];

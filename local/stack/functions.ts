@@ -6,7 +6,7 @@ import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CAN_READ_LISTENERS, waitForListener } from "./listening.js";
+import { portToAsk, waitForListener } from "./listening.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 // The package exports only its index (build/src/index.js); main.js sits beside it.
@@ -84,8 +84,8 @@ function spawnFramework(options: FunctionOptions, port: number): ChildProcess {
 
 export async function startFunction(options: FunctionOptions): Promise<LocalFunction> {
   // Port 0: the child binds one and it is read back (./listening.ts), so no other process
-  // can take it in between; where that cannot be read, a free port is picked first.
-  const asked = options.port === 0 && !CAN_READ_LISTENERS ? await freePort() : options.port;
+  // can take it in between.
+  const asked = await portToAsk(options.port, freePort);
   const child = spawnFramework(options, asked);
   const exited = new Promise<number | string>((resolve) =>
     child.once("exit", (code, signal) => resolve(code ?? signal ?? 0)),

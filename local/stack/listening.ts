@@ -7,19 +7,18 @@
 // sockets are read from /proc (its socket descriptors matched against the LISTEN sockets of
 // its network namespace), so the child can bind port 0 and there is no race at all.
 // Elsewhere the caller picks a free port first and a TCP connect is the best check there is.
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { connect } from "node:net";
 
 /** Whether listeningPorts can see a process's sockets (Linux's /proc). */
-export const CAN_READ_LISTENERS = process.platform === "linux" && readable("/proc/self/net/tcp");
+export const CAN_READ_LISTENERS = process.platform === "linux" && existsSync("/proc/self/net/tcp");
 
-function readable(path: string): boolean {
-  try {
-    readFileSync(path);
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * The port to start a child on for `port`: 0 stays 0 where the bound port can be read back
+ * from the child; elsewhere a free one from `pickFree` (and the race stays possible there).
+ */
+export async function portToAsk(port: number, pickFree: () => Promise<number>): Promise<number> {
+  return port === 0 && !CAN_READ_LISTENERS ? await pickFree() : port;
 }
 
 /** The TCP ports process `pid` listens on (IPv4 and IPv6), read from /proc; [] if none. */
@@ -90,7 +89,8 @@ export async function waitForListener(options: {
   void options.exited.then((c) => {
     code = c ?? "exit";
   });
-  const deadline = Date.now() + (options.deadlineMs ?? 60_000);
+  const waitMs = options.deadlineMs ?? 60_000;
+  const deadline = Date.now() + waitMs;
   while (Date.now() < deadline) {
     if (code !== undefined)
       throw new Error(`${what} exited with ${code} before it listened (see its log lines above)`);
@@ -102,6 +102,6 @@ export async function waitForListener(options: {
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(
-    `${what} did not listen on ${port === 0 ? "a port" : `port ${port}`} within ${(options.deadlineMs ?? 60_000) / 1000} s`,
+    `${what} did not listen on ${port === 0 ? "a port" : `port ${port}`} within ${waitMs / 1000} s`,
   );
 }

@@ -21,7 +21,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../../local/stack/functions.js";
-import { CAN_READ_LISTENERS, waitForListener } from "../../local/stack/listening.js";
+import { portToAsk, waitForListener } from "../../local/stack/listening.js";
 import { buildFunctions, functionNames, isFresh } from "../../scripts/build.mjs";
 // @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
 import * as codeCache from "../../scripts/code_cache.mjs";
@@ -138,7 +138,7 @@ export async function startDeployed(options: {
   env: Record<string, string>;
   onLine?: (line: string) => void;
 }): Promise<DeployedFunction> {
-  const asked = options.port === 0 && !CAN_READ_LISTENERS ? await freePort() : options.port;
+  const asked = await portToAsk(options.port, freePort);
   const env = {
     ...options.env,
     PATH: `${dirname(options.nodeBin)}:${process.env.PATH ?? "/usr/bin:/bin"}`,
