@@ -79,7 +79,7 @@ export async function startFunction(options: {
   // BENCH_PROFILE_DIR=dir: a V8 CPU profile of each function process (to find what to trim).
   const profile = process.env.BENCH_PROFILE_DIR;
   const command = profile
-    ? `node --cpu-prof --cpu-prof-dir=${profile} node_modules/.bin/functions-framework`
+    ? `node --cpu-prof --cpu-prof-interval=200 --cpu-prof-dir=${profile} node_modules/.bin/functions-framework`
     : "node_modules/.bin/functions-framework";
   const child = spawn("/bin/bash", ["-c", command], {
     cwd: options.app,

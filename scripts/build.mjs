@@ -34,6 +34,7 @@ import { checkOverrides, FRAMEWORK_OVERRIDES } from "./framework_overrides.mjs";
 import { lazyDescriptorsPlugin } from "./lazy_descriptors.mjs";
 import { lazyMixinsPlugin } from "./lazy_mixins.mjs";
 import { lazyPubsubProtosPlugin } from "./lazy_pubsub_protos.mjs";
+import { lazyRequiresPlugin } from "./lazy_requires.mjs";
 import { serviceDescriptorsPlugin, writeServiceDescriptors } from "./service_descriptors.mjs";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -165,12 +166,14 @@ async function buildFunction(name, { root, outRoot, descriptors }) {
     external: [FRAMEWORK],
     // The JobService client's IAM, Locations and Operations clients are made on first use,
     // proto-loader's reflection descriptors (never read by a client) and Pub/Sub's static
-    // protos export (never read by the product) on first read.
+    // protos export (never read by the product) on first read; whatwg-url, mime and
+    // html-entities on first use (scripts/lazy_requires.mjs).
     plugins: [
       serviceDescriptorsPlugin(descriptors),
       lazyMixinsPlugin(),
       lazyDescriptorsPlugin(),
       lazyPubsubProtosPlugin(),
+      lazyRequiresPlugin(),
     ],
   });
   // start.cjs loads index.js with the V8 code cache that gcp-build makes at deploy.

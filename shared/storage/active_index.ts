@@ -50,6 +50,8 @@ async function saveMarker(bucket: Bucket, record: LaunchRecord, createOnly: bool
   await file.save("", {
     resumable: false,
     validation: false,
+    // GCS's own default, given so Storage does not guess one from the name (its mime lookup).
+    contentType: "application/octet-stream",
     metadata: { metadata: markerMetadata(record) },
     ...(createOnly ? { preconditionOpts: { ifGenerationMatch: 0 } } : {}),
   });

@@ -1,0 +1,150 @@
+// Modules the function bundles load on first use instead of at start-up (issue 13): three
+// packages that a bundled dependency requires at its top level but calls only on a path the
+// product never takes in a cold start, each measured in an instrumented cold start of the
+// deployed dispatch (esbuild's module initialisers timed, six runs):
+//   whatwg-url   node-fetch 2 (under Storage's teeny-request) uses `Url.URL || whatwgUrl.URL`,
+//                so on Node 10 and later it never reads whatwg-url, whose tr46 parses a
+//                230 KB mapping table when loaded (about 15 ms);
+//   mime         Storage's File.createWriteStream and Bucket.combine call `mime.getType` only
+//                when no content type is given (every product write gives one): mime builds
+//                its type maps when loaded (about 10 ms);
+//   html-entities Storage decodes an HTML error body with it, only when a request failed.
+// Each entry names the file, the exact eager text, what replaces it and how many times it
+// must occur; the replacement requires the same module at the same point of the call.
+//
+// Invariants: every rewrite matches exactly the code it expects, the expected number of
+// times, or the build fails naming it; no eager use of the module is left in the file; a
+// bundle that holds the file but never loaded it through the plugin fails the build.
+import { readFileSync } from "node:fs";
+import { dirname } from "node:path";
+
+/** The rewrites, by file (a path ending, with / as separator). */
+export const LAZY_REQUIRES = [
+  {
+    file: "node_modules/node-fetch/lib/index.js",
+    module: "whatwg-url",
+    rewrites: [
+      { eager: "var whatwgUrl = _interopDefault(require('whatwg-url'));\n", lazy: "", count: 1 },
+      {
+        eager: "Url.URL || whatwgUrl.URL",
+        lazy: "Url.URL || _interopDefault(require('whatwg-url')).URL",
+        count: 2,
+      },
+    ],
+    left: /\bwhatwgUrl\b/,
+  },
+  {
+    file: "node_modules/@google-cloud/storage/build/esm/src/file.js",
+    module: "mime",
+    rewrites: [
+      {
+        eager: "import mime from 'mime';\n",
+        lazy: "const mime = { getType: (path) => require('mime').getType(path) };\n",
+        count: 1,
+      },
+    ],
+    left: /from 'mime'|\bmime\.(?!getType\(this\.name\))/,
+  },
+  {
+    file: "node_modules/@google-cloud/storage/build/esm/src/bucket.js",
+    module: "mime",
+    rewrites: [
+      {
+        eager: "import mime from 'mime';\n",
+        lazy: "const mime = { getType: (path) => require('mime').getType(path) };\n",
+        count: 1,
+      },
+    ],
+    left: /from 'mime'|\bmime\.(?!getType\(destinationFile\.name\))/,
+  },
+  {
+    file: "node_modules/@google-cloud/storage/build/esm/src/nodejs-common/util.js",
+    module: "html-entities",
+    rewrites: [
+      {
+        eager: "import * as htmlEntities from 'html-entities';\n",
+        lazy: "const htmlEntities = { decode: (text) => require('html-entities').decode(text) };\n",
+        count: 1,
+      },
+    ],
+    left: /from 'html-entities'|\bhtmlEntities\.(?!decode\(err\.response\.body\.toString\(\)\))/,
+  },
+];
+
+const count = (source, text) => source.split(text).length - 1;
+
+/** The rewritten source of one listed file; throws, naming the file and the text, if it changed. */
+export function rewriteLazyRequires(entry, source) {
+  let out = source;
+  for (const { eager, lazy, count: expected } of entry.rewrites) {
+    const found = count(out, eager);
+    if (found !== expected)
+      throw new Error(
+        `lazy-requires: expected ${expected} × ${JSON.stringify(eager.trim())} in ${entry.file}, found ${found}; the package changed: update scripts/lazy_requires.mjs`,
+      );
+    out = out.split(eager).join(lazy);
+  }
+  const lazyText = entry.rewrites.map((r) => r.lazy).filter(Boolean);
+  const rest = lazyText.reduce((s, text) => s.split(text).join(""), out);
+  if (entry.left.test(rest))
+    throw new Error(
+      `lazy-requires: ${entry.file} still uses ${entry.module} eagerly after the rewrite (${rest.match(entry.left)?.[0]}); update scripts/lazy_requires.mjs`,
+    );
+  return out;
+}
+
+const entryFor = (path) => LAZY_REQUIRES.find((e) => path.replaceAll("\\", "/").endsWith(e.file));
+
+const packageOf = (path) =>
+  path.replaceAll("\\", "/").match(/node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules\/)/)?.[1];
+
+/**
+ * "<file> also imports <module>" for every bundled file outside a lazy module that imports
+ * it and is not one of the listed files (esbuild's metafile: each input's imports).
+ */
+export function eagerImporters(inputs) {
+  const lazy = new Set(LAZY_REQUIRES.map((e) => e.module));
+  const out = [];
+  for (const [input, { imports }] of Object.entries(inputs)) {
+    const own = packageOf(input);
+    if (lazy.has(own) || entryFor(input)) continue;
+    for (const { path } of imports) {
+      const target = path ? packageOf(path) : undefined;
+      if (target && lazy.has(target)) out.push(`${input} also imports ${target}`);
+    }
+  }
+  return out;
+}
+
+/** The esbuild plugin; fails the build if the bundle holds a listed file it did not rewrite. */
+export function lazyRequiresPlugin() {
+  return {
+    name: "lazy-requires",
+    setup(build) {
+      const rewritten = new Set();
+      build.onStart(() => rewritten.clear());
+      build.onLoad({ filter: /[\\/](node-fetch|storage)[\\/].*\.js$/ }, (args) => {
+        const entry = entryFor(args.path);
+        if (!entry) return undefined;
+        rewritten.add(entry.file);
+        const contents = rewriteLazyRequires(entry, readFileSync(args.path, "utf8"));
+        return { contents, loader: "js", resolveDir: dirname(args.path) };
+      });
+      build.onEnd((result) => {
+        const inputs = result.metafile?.inputs ?? {};
+        for (const input of Object.keys(inputs)) {
+          const entry = entryFor(input);
+          if (entry && !rewritten.has(entry.file))
+            throw new Error(
+              `lazy-requires: the bundle has ${entry.file} but the plugin never loaded it; update scripts/lazy_requires.mjs`,
+            );
+        }
+        const eager = eagerImporters(inputs);
+        if (eager.length > 0)
+          throw new Error(
+            `lazy-requires: ${eager.join("; ")}, so loading it lazily saves nothing; list that file in scripts/lazy_requires.mjs too`,
+          );
+      });
+    },
+  };
+}
