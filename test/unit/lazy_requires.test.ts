@@ -28,7 +28,8 @@ const { LAZY_REQUIRES, rewriteLazyRequires, eagerImporters, lazyRequiresPlugin }
 
 const require = createRequire(import.meta.url);
 const ROOT = join(import.meta.dirname, "..", "..");
-const LAZY_MODULES = ["whatwg-url", "mime", "html-entities"];
+const LAZY_MODULES = ["whatwg-url", "mime", "html-entities", "@opentelemetry/core"];
+const TRACING = "@google-cloud/pubsub/build/src/telemetry-tracing.js";
 
 interface Bundled {
   fetch: (url: string) => Promise<{ status: number; url: string; text(): Promise<string> }>;
@@ -38,6 +39,14 @@ interface Bundled {
     bucket(n: string): { file(n: string): { createWriteStream(o: object): { destroy(): void } } };
   };
   ApiError: new (body: object) => Error;
+  tracing: Tracing;
+}
+
+type Message = { attributes?: Record<string, string>; parentSpan?: unknown };
+interface Tracing {
+  setGloballyEnabled(on: boolean): void;
+  injectSpan(span: unknown, message: Message): void;
+  extractSpan(message: Message, subscription: string): { spanContext(): { traceId: string } };
 }
 
 /** The lazy modules in Node's require cache (the bundle leaves them to Node's require). */
@@ -61,6 +70,7 @@ before(async () => {
     [
       'export { default as fetch } from "node-fetch";',
       'export { Storage, ApiError } from "@google-cloud/storage";',
+      `export * as tracing from ${JSON.stringify(require.resolve(TRACING))};`,
       "",
     ].join("\n"),
   );
@@ -124,6 +134,46 @@ describe("modules loaded on first use in the function bundles", () => {
     });
     assert.equal(err.message, "Bad & <gateway>");
     assert.ok(loaded().includes("html-entities"));
+  });
+
+  it("Pub/Sub's trace-context propagator is made from @opentelemetry/core on first use", () => {
+    const { trace } = require("@opentelemetry/api") as {
+      trace: { wrapSpanContext(c: object): { spanContext(): object } };
+    };
+    const span = trace.wrapSpanContext({
+      traceId: "0af7651916cd43dd8448eb211c80319c",
+      spanId: "b7ad6b7169203331",
+      traceFlags: 1,
+    });
+    const injected = (t: Tracing): Message => {
+      const message: Message = {};
+      t.setGloballyEnabled(true);
+      try {
+        t.injectSpan(span, message);
+      } finally {
+        t.setGloballyEnabled(false);
+      }
+      return message;
+    };
+    const message: Message = {};
+    bundled.tracing.injectSpan(span, message);
+    assert.deepEqual(message, {}, "tracing is off by default: nothing injected");
+    assert.ok(!loaded().includes("@opentelemetry/core"));
+    const ours = injected(bundled.tracing);
+    assert.ok(loaded().includes("@opentelemetry/core"));
+    const theirs = injected(require(TRACING) as Tracing);
+    assert.deepEqual(ours.attributes, theirs.attributes);
+    assert.equal(
+      ours.attributes?.googclient_traceparent,
+      "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+    );
+    bundled.tracing.setGloballyEnabled(true);
+    try {
+      const received = bundled.tracing.extractSpan({ attributes: ours.attributes }, "s");
+      assert.equal(received.spanContext().traceId, "0af7651916cd43dd8448eb211c80319c");
+    } finally {
+      bundled.tracing.setGloballyEnabled(false);
+    }
   });
 });
 
