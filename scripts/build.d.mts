@@ -27,3 +27,5 @@ export function buildFunctions(options?: {
   names?: string[];
   log?: (line: string) => void;
 }): Promise<{ sizes: FunctionSizes[]; over: FunctionSizes[] }>;
+/** The sizes an earlier build wrote (sizes.json) for functions that still exist and are still built. */
+export function keptSizes(sizesFile: string, names: string[]): Record<string, object>;

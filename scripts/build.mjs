@@ -245,6 +245,20 @@ export function isFresh(name, root = ROOT) {
 
 const mb = (bytes) => (bytes / 1024 / 1024).toFixed(2);
 
+/** The sizes an earlier build wrote for functions that still exist and are still built. */
+export function keptSizes(sizesFile, names) {
+  let earlier = {};
+  try {
+    earlier = JSON.parse(readFileSync(sizesFile, "utf8")).functions ?? {};
+  } catch {
+    return {};
+  }
+  const built = (name) => existsSync(join(dirname(sizesFile), name, "index.js"));
+  return Object.fromEntries(
+    Object.entries(earlier).filter(([name]) => names.includes(name) && built(name)),
+  );
+}
+
 /** Builds every function (or the names given), writes sizes.json, prints the size report. */
 export async function buildFunctions({
   root = ROOT,
@@ -258,11 +272,16 @@ export async function buildFunctions({
   writeServiceDescriptors(descriptors);
   const sizes = [];
   for (const name of names) sizes.push(await buildFunction(name, { root, outRoot, descriptors }));
+  const sizesFile = join(outRoot, "functions", "sizes.json");
   const report = {
     limit_bytes: SIZE_LIMIT_BYTES,
-    functions: Object.fromEntries(sizes.map(({ name, zip: _zip, ...rest }) => [name, rest])),
+    functions: {
+      // A partial build (ensureBuilt's stale functions only) keeps the others' sizes.
+      ...keptSizes(sizesFile, functionNames(root)),
+      ...Object.fromEntries(sizes.map(({ name, zip: _zip, ...rest }) => [name, rest])),
+    },
   };
-  writeFileSync(join(outRoot, "functions", "sizes.json"), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(sizesFile, `${JSON.stringify(report, null, 2)}\n`);
   log("function   index.js   package    zip        (MB; limit 10 MB each)");
   for (const s of sizes)
     log(
