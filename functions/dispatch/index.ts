@@ -11,18 +11,12 @@ import { handleDelivery } from "../../shared/dispatch/handle_delivery.js";
 import { DispatchError, isRetryable } from "../../shared/errors.js";
 import { createLogger } from "../../shared/log.js";
 import { parseOptions } from "../../shared/options.js";
-import { prepareClients } from "../../shared/prepare_clients.js";
 import { installShutdown } from "../../shared/shutdown.js";
 
 // Parsed once per instance; a bad variable fails start-up here, loudly, not per message.
 const options = parseOptions(process.env);
 const made = () =>
-  makeClients(options).then((clients) => {
-    const deps = dispatchDeps(options, clients);
-    // Its gRPC clients are made while the first delivery waits on Cloud Storage.
-    void prepareClients(clients, options.VERTEX_REGION, deps.log);
-    return { clients, deps };
-  });
+  makeClients(options).then((clients) => ({ clients, deps: dispatchDeps(options, clients) }));
 let instance: ReturnType<typeof made> | undefined;
 
 installShutdown({

@@ -11,17 +11,14 @@ import { dispatchDeps } from "../../shared/dispatch/deps.js";
 import { createLogger } from "../../shared/log.js";
 import { parseOptions } from "../../shared/options.js";
 import { runTick } from "../../shared/poll/poll.js";
-import { prepareClients } from "../../shared/prepare_clients.js";
 import { installShutdown } from "../../shared/shutdown.js";
 
 const options = parseOptions(process.env);
 const made = () =>
-  makeClients(options).then((clients) => {
-    const deps = { ...dispatchDeps(options, clients), pageSize: options.POLL_PAGE_SIZE };
-    // Its gRPC clients are made while the first tick lists the active set.
-    void prepareClients(clients, options.VERTEX_REGION, deps.log);
-    return { clients, deps };
-  });
+  makeClients(options).then((clients) => ({
+    clients,
+    deps: { ...dispatchDeps(options, clients), pageSize: options.POLL_PAGE_SIZE },
+  }));
 let instance: ReturnType<typeof made> | undefined;
 // The W&B run-queue bridge (SPEC §13), after the poll's work; it never fails the tick.
 const bridge = bridgeOnTick(options, process.env);
