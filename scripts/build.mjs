@@ -166,8 +166,8 @@ async function buildFunction(name, { root, outRoot, descriptors }) {
     external: [FRAMEWORK],
     // The JobService client's IAM, Locations and Operations clients are made on first use,
     // proto-loader's reflection descriptors (never read by a client) and Pub/Sub's static
-    // protos export (never read by the product) on first read; whatwg-url, mime and
-    // html-entities on first use (scripts/lazy_requires.mjs).
+    // protos export (never read by the product) on first read; whatwg-url, mime,
+    // html-entities and @opentelemetry/core on first use (scripts/lazy_requires.mjs).
     plugins: [
       serviceDescriptorsPlugin(descriptors),
       lazyMixinsPlugin(),

@@ -21,6 +21,13 @@
 import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
 
+/** Storage's two users of mime call only `mime.getType`. */
+const MIME_ON_FIRST_USE = {
+  eager: "import mime from 'mime';\n",
+  lazy: "const mime = { getType: (path) => require('mime').getType(path) };\n",
+  count: 1,
+};
+
 /** The rewrites, by file (a path ending, with / as separator). */
 export const LAZY_REQUIRES = [
   {
@@ -39,25 +46,13 @@ export const LAZY_REQUIRES = [
   {
     file: "node_modules/@google-cloud/storage/build/esm/src/file.js",
     module: "mime",
-    rewrites: [
-      {
-        eager: "import mime from 'mime';\n",
-        lazy: "const mime = { getType: (path) => require('mime').getType(path) };\n",
-        count: 1,
-      },
-    ],
+    rewrites: [MIME_ON_FIRST_USE],
     left: /from 'mime'|\bmime\.(?!getType\(this\.name\))/,
   },
   {
     file: "node_modules/@google-cloud/storage/build/esm/src/bucket.js",
     module: "mime",
-    rewrites: [
-      {
-        eager: "import mime from 'mime';\n",
-        lazy: "const mime = { getType: (path) => require('mime').getType(path) };\n",
-        count: 1,
-      },
-    ],
+    rewrites: [MIME_ON_FIRST_USE],
     left: /from 'mime'|\bmime\.(?!getType\(destinationFile\.name\))/,
   },
   {
@@ -118,6 +113,11 @@ export function rewriteLazyRequires(entry, source) {
   return out;
 }
 
+/** esbuild's onLoad filter: exactly the listed files (any separator). */
+const LISTED = new RegExp(
+  `(${LAZY_REQUIRES.map((e) => e.file.replace(/[.@]/g, "\\$&").replaceAll("/", "[\\\\/]")).join("|")})$`,
+);
+
 const entryFor = (path) => LAZY_REQUIRES.find((e) => path.replaceAll("\\", "/").endsWith(e.file));
 
 const packageOf = (path) =>
@@ -148,9 +148,8 @@ export function lazyRequiresPlugin() {
     setup(build) {
       const rewritten = new Set();
       build.onStart(() => rewritten.clear());
-      build.onLoad({ filter: /[\\/](node-fetch|storage|pubsub)[\\/].*\.js$/ }, (args) => {
+      build.onLoad({ filter: LISTED }, (args) => {
         const entry = entryFor(args.path);
-        if (!entry) return undefined;
         rewritten.add(entry.file);
         const contents = rewriteLazyRequires(entry, readFileSync(args.path, "utf8"));
         return { contents, loader: "js", resolveDir: dirname(args.path) };

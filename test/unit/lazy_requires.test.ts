@@ -1,6 +1,6 @@
-// The modules the function bundles load on first use (scripts/lazy_requires.mjs): node-fetch
-// and Storage bundled with the build's plugin, the three lazy modules left outside the bundle
-// so that Node's require cache shows when each is loaded. None is loaded with the bundle; each
+// The modules the function bundles load on first use (scripts/lazy_requires.mjs): node-fetch,
+// Storage and Pub/Sub's tracing module bundled with the build's plugin, the four lazy modules
+// left outside the bundle so that Node's require cache shows when each is loaded. None is loaded with the bundle; each
 // is loaded, and gives what the shipped package gives, on the path that uses it.
 import assert from "node:assert/strict";
 import { once } from "node:events";
