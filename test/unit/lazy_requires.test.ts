@@ -1,8 +1,11 @@
 // The modules the function bundles load on first use (scripts/lazy_requires.mjs): node-fetch,
-// Storage and Pub/Sub's tracing module bundled with the build's plugin, the four lazy modules
-// left outside the bundle so that Node's require cache shows when each is loaded. None is loaded with the bundle; each
-// is loaded, and gives what the shipped package gives, on the path that uses it.
+// Storage, google-auth-library and Pub/Sub's tracing module bundled with the build's plugin,
+// the four lazy packages left outside the bundle so that Node's require cache shows when each
+// is loaded, and Node's child_process seen in a fresh process's `process.moduleLoadList`. None
+// is loaded with the bundle; each is loaded, and gives what the shipped package gives, on the
+// path that uses it.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -70,6 +73,7 @@ before(async () => {
     [
       'export { default as fetch } from "node-fetch";',
       'export { Storage, ApiError } from "@google-cloud/storage";',
+      'export { GoogleAuth } from "google-auth-library";',
       `export * as tracing from ${JSON.stringify(require.resolve(TRACING))};`,
       "",
     ].join("\n"),
@@ -134,6 +138,25 @@ describe("modules loaded on first use in the function bundles", () => {
     });
     assert.equal(err.message, "Bad & <gateway>");
     assert.ok(loaded().includes("html-entities"));
+  });
+
+  it("google-auth-library requires child_process only to run gcloud for a project id", () => {
+    // A fresh process: this one has child_process loaded already (spawnSync, the test runner).
+    const script = [
+      `const { GoogleAuth } = require(${JSON.stringify(join(dir, "bundle.cjs"))});`,
+      "const has = () => process.moduleLoadList.some((m) => / child_process$/.test(m));",
+      "const before = has();",
+      "new GoogleAuth().getDefaultServiceProjectId().then((id) =>",
+      "  console.log(JSON.stringify({ before, after: has(), id })));",
+    ].join("\n");
+    // No gcloud on PATH: the command fails and the library resolves null, as it documents.
+    const run = spawnSync(process.execPath, ["-e", script], {
+      cwd: ROOT,
+      env: { PATH: "/nonexistent" },
+      encoding: "utf8",
+    });
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout), { before: false, after: true, id: null });
   });
 
   it("Pub/Sub's trace-context propagator is made from @opentelemetry/core on first use", () => {
@@ -212,7 +235,12 @@ describe("the lazy-requires rewrites", () => {
         imports: [{ path: "node_modules/tr46/index.js" }],
       },
       "node_modules/other/index.js": { imports: [{ path: "node_modules/mime/index.js" }] },
+      "node_modules/google-gax/build/src/grpc.js": { imports: [{ path: "child_process" }] },
+      "node_modules/spawner/index.js": { imports: [{ path: "node:child_process" }] },
     };
-    assert.deepEqual(eagerImporters(inputs), ["node_modules/other/index.js also imports mime"]);
+    assert.deepEqual(eagerImporters(inputs), [
+      "node_modules/other/index.js also imports mime",
+      "node_modules/spawner/index.js also imports child_process",
+    ]);
   });
 });
