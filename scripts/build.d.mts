@@ -20,6 +20,8 @@ export function bundle(options: {
   plugins?: unknown[];
 }): Promise<unknown>;
 export function functionPackageJson(name: string, root?: string): Record<string, unknown>;
+/** The build's own files, hashed with the bundle's inputs. */
+export const BUILD_FILES: string[];
 export function inputsHash(root: string, inputs: string[]): string;
 export function isFresh(name: string, root?: string): boolean;
 export function buildFunctions(options?: {

@@ -202,8 +202,12 @@ async function buildFunction(name, { root, outRoot, descriptors }) {
   };
 }
 
-/** Files besides the bundle's own inputs that change what a build makes. */
-const BUILD_FILES = [
+/**
+ * Files besides the bundle's own inputs that change what a build makes: the lockfiles and
+ * every module of the build itself (test/unit/build_inputs.test.ts checks that each script
+ * build.mjs imports, directly or not, is listed).
+ */
+export const BUILD_FILES = [
   "package.json",
   "package-lock.json",
   "scripts/build.mjs",
@@ -212,7 +216,9 @@ const BUILD_FILES = [
   "scripts/lazy_mixins.mjs",
   "scripts/lazy_descriptors.mjs",
   "scripts/lazy_pubsub_protos.mjs",
+  "scripts/lazy_requires.mjs",
   "scripts/code_cache.mjs",
+  "scripts/code_cache_load.mjs",
   "scripts/framework_overrides.mjs",
 ];
 
