@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readlinkSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { freePort, pushEndpoint, TOPICS } from "../local/pubsub/index.js";
-import type { Stack } from "../local/stack/stack.js";
+import { type Stack, startStack } from "../local/stack/stack.js";
 // @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
 import { COMPILE_CACHE_DIR } from "../scripts/code_cache.mjs";
 
@@ -31,6 +31,17 @@ export const DISPATCH_NODE_OPTIONS = "--max-old-space-size=104 --max-semi-space-
 /** What the bench runs dispatch with: BENCH_NODE_OPTIONS to try other flags, else Terraform's. */
 export function dispatchNodeOptions(): string {
   return process.env.BENCH_NODE_OPTIONS ?? DISPATCH_NODE_OPTIONS;
+}
+
+/** The emulators every bench starts: free ports, no functions of their own, Vertex's clock manual. */
+export function benchStack(): Promise<Stack> {
+  return startStack({
+    env: {},
+    ports: "free",
+    functions: [],
+    pollIntervalMs: 0,
+    vertexClock: { mode: "manual" },
+  });
 }
 
 /** What Terraform gives dispatch and poll, pointed at the stack's emulators. */

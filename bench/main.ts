@@ -8,11 +8,11 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Storage } from "@google-cloud/storage";
-import { type Stack, startStack } from "../local/stack/stack.js";
+import type { Stack } from "../local/stack/stack.js";
 import { deployLocally, ensureBuilt, ROOT } from "../test/helpers/bundles.js";
 import { cliStartup } from "./cli.js";
 import { burstRss, coldStart, warmDispatch } from "./dispatch.js";
-import { dispatchNodeOptions } from "./functions.js";
+import { benchStack, dispatchNodeOptions } from "./functions.js";
 import { machine } from "./lib.js";
 import { pollScale } from "./poll.js";
 import { type Results, results, table } from "./report.js";
@@ -93,15 +93,7 @@ async function main(): Promise<void> {
   await step("build (npm run build, if stale)", () => ensureBuilt());
   const raw: Record<string, unknown> = {};
   if (["poll", "cold", "warm", "memory"].some((p) => phases.has(p))) {
-    const stack = await step("emulators", () =>
-      startStack({
-        env: {},
-        ports: "free",
-        functions: [],
-        pollIntervalMs: 0,
-        vertexClock: { mode: "manual" },
-      }),
-    );
+    const stack = await step("emulators", () => benchStack());
     try {
       await measure(stack, phases, raw);
     } finally {

@@ -18,6 +18,8 @@ export function bundle(options: {
   banner?: string;
   /** esbuild plugins (the functions use the service-only descriptors plugin). */
   plugins?: unknown[];
+  /** Unminified, each module under its `// <path>` line (bench/module_times.ts only). */
+  readable?: boolean;
 }): Promise<unknown>;
 export function functionPackageJson(name: string, root?: string): Record<string, unknown>;
 /** The build's own files, hashed with the bundle's inputs. */
@@ -28,6 +30,9 @@ export function buildFunctions(options?: {
   root?: string;
   names?: string[];
   log?: (line: string) => void;
+  /** Where dist/ goes (default root/dist). */
+  outRoot?: string;
+  readable?: boolean;
 }): Promise<{ sizes: FunctionSizes[]; over: FunctionSizes[] }>;
 /** The sizes an earlier build wrote (sizes.json) for functions that still exist and are still built. */
 export function keptSizes(sizesFile: string, names: string[]): Record<string, object>;

@@ -58,7 +58,9 @@ export function functionNames(root = ROOT) {
 }
 
 /**
- * Bundles one entry point for Node (CommonJS, minified, names kept for stack traces).
+ * Bundles one entry point for Node (CommonJS, minified, names kept for stack traces;
+ * `readable` leaves it unminified, with esbuild's `// <path>` line before each module, for
+ * bench/module_times.ts, never for a deployed package).
  * Shared by every target (functions here; the CLI may call it with its own entry, outfile
  * and format). `import.meta.url` is defined from __filename, so code that finds files
  * next to itself keeps working inside a CommonJS bundle.
@@ -70,6 +72,7 @@ export async function bundle({
   format = "cjs",
   banner = "",
   plugins = [],
+  readable = false,
 }) {
   const cjs = format === "cjs";
   const result = await esbuild.build({
@@ -79,7 +82,7 @@ export async function bundle({
     platform: "node",
     target: "node20",
     format,
-    minify: true,
+    minify: !readable,
     keepNames: true,
     legalComments: "external",
     external,
@@ -156,7 +159,7 @@ function directoryBytes(dir) {
  * Builds dist/functions/<name>/ and its zip; returns the sizes in bytes. `descriptors` holds
  * the service-only descriptors (writeServiceDescriptors, once per build of every function).
  */
-async function buildFunction(name, { root, outRoot, descriptors }) {
+async function buildFunction(name, { root, outRoot, descriptors, readable }) {
   const dir = join(outRoot, "functions", name);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -164,6 +167,7 @@ async function buildFunction(name, { root, outRoot, descriptors }) {
     entry: join(root, "functions", name, "index.ts"),
     outfile: join(dir, "index.js"),
     external: [FRAMEWORK],
+    readable,
     // The JobService client's IAM, Locations and Operations clients are made on first use,
     // proto-loader's reflection descriptors (never read by a client) and Pub/Sub's static
     // protos export (never read by the product) on first read; whatwg-url, mime,
@@ -270,14 +274,17 @@ export async function buildFunctions({
   root = ROOT,
   names = functionNames(root),
   log = console.log,
+  // Elsewhere than dist/ and unminified: bench/module_times.ts's instrumented build.
+  outRoot = join(root, "dist"),
+  readable = false,
 } = {}) {
-  const outRoot = join(root, "dist");
   // The JobService client and Pub/Sub's publisher load only their service's part of their
   // package's protos (scripts/service_descriptors.mjs): the same files for every function.
   const descriptors = join(outRoot, "generated");
   writeServiceDescriptors(descriptors);
   const sizes = [];
-  for (const name of names) sizes.push(await buildFunction(name, { root, outRoot, descriptors }));
+  for (const name of names)
+    sizes.push(await buildFunction(name, { root, outRoot, descriptors, readable }));
   const sizesFile = join(outRoot, "functions", "sizes.json");
   const report = {
     limit_bytes: SIZE_LIMIT_BYTES,

@@ -69,11 +69,16 @@ function installedModules(packageDir: string): string {
 }
 
 /**
- * Copies dist/functions/<name> and its installed dependencies to a fresh directory in /tmp
- * and runs its gcp-build under `nodeBin`, for a function that will run with `nodeOptions`.
+ * Copies dist/functions/<name> (or `packageDir`) and its installed dependencies to a fresh
+ * directory in /tmp and runs its gcp-build under `nodeBin`, for a function that will run
+ * with `nodeOptions`.
  */
-export function deployLocally(name: string, nodeBin: string, nodeOptions = ""): string {
-  const packageDir = join(ROOT, "dist", "functions", name);
+export function deployLocally(
+  name: string,
+  nodeBin: string,
+  nodeOptions = "",
+  packageDir = join(ROOT, "dist", "functions", name),
+): string {
   const app = mkdtempSync(join(tmpdir(), `vd-deployed-${name}-`));
   cpSync(packageDir, app, { recursive: true });
   cpSync(installedModules(packageDir), join(app, "node_modules"), {
