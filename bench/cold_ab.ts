@@ -1,0 +1,251 @@
+// `npm run bench:ab` (not part of npm test): cold starts of the built dispatch package under
+// several NODE_OPTIONS, side by side. Each variant is deployed as the bench deploys (its code
+// cache made under its own flags), the emulators are warmed, then every round starts one fresh
+// instance of each variant, in alternating order, and times exec to its first launch
+// acknowledged; bench/gc_probe.cjs reports the process's CPU time and GC pauses to that point.
+// With --memory-mb, each instance runs inside a memory cgroup of that size, as Cloud Run
+// confines an instance to its memory (Node sizes its heap from it): root and a writable
+// cgroup file system are needed, else it stops and says so.
+//
+//   npm run bench:ab -- --rounds 12 --variant "flags=--max-old-space-size=104 --max-semi-space-size=4" \
+//     --variant "defaults=" [--memory-mb 512]
+import {
+  chmodSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { demoMessage } from "../local/stack/demo.js";
+import { deployLocally, ensureBuilt, ROOT } from "../test/helpers/bundles.js";
+import { benchStack, functionEnv, startFunction } from "./functions.js";
+import { median, pushBody, pushWhenListening } from "./lib.js";
+
+export interface Variant {
+  label: string;
+  nodeOptions: string;
+}
+
+/** `label=NODE_OPTIONS` (a label of letters, digits, `_.-`; options empty for Node's defaults). */
+export function parseVariants(specs: string[]): Variant[] {
+  const variants = specs.map((spec) => {
+    const at = spec.indexOf("=");
+    if (at < 1 || !/^[A-Za-z0-9][\w.-]*$/.test(spec.slice(0, at)))
+      throw new Error(
+        `--variant ${JSON.stringify(spec)}: expected label=NODE_OPTIONS, e.g. "defaults=" or "flags=--max-semi-space-size=4"`,
+      );
+    return { label: spec.slice(0, at), nodeOptions: spec.slice(at + 1).trim() };
+  });
+  const labels = variants.map((v) => v.label);
+  const twice = labels.find((l, i) => labels.indexOf(l) !== i);
+  if (twice)
+    throw new Error(`--variant: the label ${twice} is given twice; name each variant once`);
+  if (variants.length < 2) throw new Error("--variant: give at least two variants to compare");
+  return variants;
+}
+
+/** One cold start: wall ms to the ack, and what bench/gc_probe.cjs recorded. */
+export interface Sample {
+  wallMs: number;
+  cpuMs: number;
+  gcs: Array<{ kind: number; ms: number }>;
+  cache: string | null;
+}
+
+/** perf_hooks' kind of a scavenge (NODE_PERFORMANCE_GC_MINOR); every other kind is not one. */
+const SCAVENGE = 1;
+
+/** Medians per variant: wall, CPU, GC pause total, GC count, pauses other than scavenges. */
+export function summarize(samples: Record<string, Sample[]>) {
+  return Object.entries(samples).map(([label, runs]) => ({
+    label,
+    n: runs.length,
+    wallMs: median(runs.map((r) => r.wallMs)),
+    cpuMs: median(runs.map((r) => r.cpuMs)),
+    gcMs: median(runs.map((r) => r.gcs.reduce((sum, g) => sum + g.ms, 0))),
+    gcCount: median(runs.map((r) => r.gcs.length)),
+    nonScavengeMs: median(
+      runs.map((r) => r.gcs.filter((g) => g.kind !== SCAVENGE).reduce((s, g) => s + g.ms, 0)),
+    ),
+  }));
+}
+
+/**
+ * A memory cgroup of `mb` (v2 when the unified hierarchy has the memory controller, else v1):
+ * the `cgroup.procs` file a process joins by writing its pid, and its removal (once empty).
+ */
+export function memoryCgroup(mb: number, root = "/sys/fs/cgroup") {
+  const bytes = String(mb * 1024 * 1024);
+  let v2 = false;
+  try {
+    v2 = readFileSync(join(root, "cgroup.controllers"), "utf8").split(/\s+/).includes("memory");
+  } catch {
+    // not a v2 hierarchy
+  }
+  const dir = v2 ? join(root, "vd-bench-ab") : join(root, "memory", "vd-bench-ab");
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, v2 ? "memory.max" : "memory.limit_in_bytes"), bytes);
+  } catch (err) {
+    throw new Error(
+      `--memory-mb: could not make a ${mb} MB memory cgroup at ${dir} (${(err as Error).message}); run as root on a machine with a writable cgroup file system, or leave --memory-mb out`,
+    );
+  }
+  return { procs: join(dir, "cgroup.procs"), remove: () => rmdirSync(dir) };
+}
+
+/**
+ * Replaces the deployed package's `functions-framework` bin with a script that joins the
+ * cgroup, then execs Node on the framework's main (the same pid: the bench reads /proc of it).
+ */
+export function confine(app: string, procs: string, nodeBin = "node"): void {
+  const bin = join(app, "node_modules", ".bin", "functions-framework");
+  const main = join(
+    app,
+    "node_modules",
+    "@google-cloud",
+    "functions-framework",
+    "build",
+    "src",
+    "main.js",
+  );
+  rmSync(bin, { force: true });
+  writeFileSync(bin, `#!/bin/bash\necho $$ > ${procs}\nexec ${nodeBin} ${main} "$@"\n`);
+  chmodSync(bin, 0o755);
+}
+
+const SUB = "projects/local-project/subscriptions/launch-jobs-dispatch";
+
+async function coldStart(
+  stack: Awaited<ReturnType<typeof benchStack>>,
+  app: string,
+  variant: Variant,
+  id: string,
+): Promise<Sample> {
+  const probeDir = join(tmpdir(), `vd-gc-probe-${process.pid}-${id}`);
+  mkdirSync(probeDir, { recursive: true });
+  const env = {
+    ...functionEnv(stack, stack.env.STATE_BUCKET ?? ""),
+    NODE_OPTIONS: `${variant.nodeOptions} --require ${join(ROOT, "bench", "gc_probe.cjs")}`,
+    GC_PROBE_DIR: probeDir,
+    VD_CODE_CACHE_DEBUG: "1",
+  };
+  const fn = await startFunction({ name: "dispatch", app, env, project: stack.project });
+  try {
+    const status = await pushWhenListening(fn, pushBody(demoMessage(id), id, SUB), 180_000);
+    const wallMs = performance.now() - fn.t0;
+    if (status < 200 || status > 299) throw new Error(`${variant.label}: answered ${status}`);
+    return { wallMs, ...(await probeRecord(probeDir, variant.label)) };
+  } finally {
+    await fn.stop();
+    rmSync(probeDir, { recursive: true, force: true });
+  }
+}
+
+/** The probe's record, written one turn after the answer: waits for the file, up to 10 s. */
+async function probeRecord(dir: string, label: string): Promise<Omit<Sample, "wallMs">> {
+  const deadline = performance.now() + 10_000;
+  while (performance.now() < deadline) {
+    const [file] = readdirSync(dir);
+    if (file) return JSON.parse(readFileSync(join(dir, file), "utf8"));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(
+    `${label}: bench/gc_probe.cjs wrote no record in ${dir} within 10 s of the first answer`,
+  );
+}
+
+async function measure(apps: Map<Variant, string>, rounds: number) {
+  const stack = await benchStack();
+  const samples: Record<string, Sample[]> = {};
+  try {
+    const [first] = apps;
+    if (!first) throw new Error("no variants");
+    const fn = await startFunction({
+      name: "dispatch",
+      app: first[1],
+      env: {
+        ...functionEnv(stack, stack.env.STATE_BUCKET ?? ""),
+        NODE_OPTIONS: first[0].nodeOptions,
+      },
+      project: stack.project,
+    });
+    try {
+      // The emulators warmed, as the bench does before its cold starts.
+      for (let i = 0; i < 40; i++)
+        await pushWhenListening(fn, pushBody(demoMessage(`abwarm-${i}`), `w${i}`, SUB), 180_000);
+    } finally {
+      await fn.stop();
+    }
+    for (let round = -1; round < rounds; round++) {
+      const order = [...apps];
+      if (round % 2 !== 0) order.reverse();
+      for (const [variant, app] of order) {
+        const sample = await coldStart(
+          stack,
+          app,
+          variant,
+          `ab-${variant.label}-${round}-${process.pid}`,
+        );
+        if (sample.cache !== "used")
+          throw new Error(
+            `${variant.label}: its code cache was ${sample.cache}, not used; the comparison would time a compile`,
+          );
+        // Round -1 is one warm-up of each variant.
+        if (round >= 0) samples[variant.label] = [...(samples[variant.label] ?? []), sample];
+      }
+    }
+  } finally {
+    await stack.close();
+  }
+  return samples;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: "string", default: "12" },
+      variant: { type: "string", multiple: true, default: [] },
+      "memory-mb": { type: "string" },
+    },
+  });
+  const rounds = Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1)
+    throw new Error(`--rounds: expected a whole number of at least 1, got ${values.rounds}`);
+  const variants = parseVariants(values.variant ?? []);
+  const memory = values["memory-mb"] === undefined ? null : Number(values["memory-mb"]);
+  if (memory !== null && !(Number.isInteger(memory) && memory >= 128))
+    throw new Error(
+      `--memory-mb: expected a whole number of megabytes, 128 or more, got ${values["memory-mb"]}`,
+    );
+  await ensureBuilt();
+  const cgroup = memory === null ? null : memoryCgroup(memory);
+  const apps = new Map<Variant, string>();
+  try {
+    for (const v of variants) {
+      const app = deployLocally("dispatch", process.execPath, v.nodeOptions);
+      apps.set(v, app);
+      if (cgroup) confine(app, cgroup.procs, process.execPath);
+    }
+    print(summarize(await measure(apps, rounds)), memory);
+  } finally {
+    for (const app of apps.values()) rmSync(app, { recursive: true, force: true });
+    cgroup?.remove();
+  }
+}
+
+function print(rows: ReturnType<typeof summarize>, memory: number | null): void {
+  const where = memory === null ? "no memory limit" : `each in a ${memory} MB memory cgroup`;
+  process.stdout.write(`cold starts of dispatch, exec to the first ack (medians; ${where}):\n`);
+  for (const r of rows)
+    process.stdout.write(
+      `${r.label.padEnd(14)} wall ${r.wallMs.toFixed(0).padStart(5)} ms  cpu ${r.cpuMs.toFixed(0).padStart(5)} ms  gc ${r.gcMs.toFixed(1)} ms in ${r.gcCount} pauses (not scavenges: ${r.nonScavengeMs.toFixed(1)} ms)  n=${r.n}\n`,
+    );
+}
+
+if (process.argv[1]?.endsWith("cold_ab.ts")) await main();
