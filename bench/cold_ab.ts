@@ -9,20 +9,13 @@
 //
 //   npm run bench:ab -- --rounds 12 --variant "flags=--max-old-space-size=104 --max-semi-space-size=4" \
 //     --variant "defaults=" [--memory-mb 512]
-import {
-  chmodSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmdirSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { demoMessage } from "../local/stack/demo.js";
 import { deployLocally, ensureBuilt, ROOT } from "../test/helpers/bundles.js";
+import { confine, memoryCgroup } from "./cgroup.js";
 import { benchStack, functionEnv, startFunction } from "./functions.js";
 import { median, pushBody, pushWhenListening } from "./lib.js";
 
@@ -73,50 +66,6 @@ export function summarize(samples: Record<string, Sample[]>) {
       runs.map((r) => r.gcs.filter((g) => g.kind !== SCAVENGE).reduce((s, g) => s + g.ms, 0)),
     ),
   }));
-}
-
-/**
- * A memory cgroup of `mb` (v2 when the unified hierarchy has the memory controller, else v1):
- * the `cgroup.procs` file a process joins by writing its pid, and its removal (once empty).
- */
-export function memoryCgroup(mb: number, root = "/sys/fs/cgroup") {
-  const bytes = String(mb * 1024 * 1024);
-  let v2 = false;
-  try {
-    v2 = readFileSync(join(root, "cgroup.controllers"), "utf8").split(/\s+/).includes("memory");
-  } catch {
-    // not a v2 hierarchy
-  }
-  const dir = v2 ? join(root, "vd-bench-ab") : join(root, "memory", "vd-bench-ab");
-  try {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, v2 ? "memory.max" : "memory.limit_in_bytes"), bytes);
-  } catch (err) {
-    throw new Error(
-      `--memory-mb: could not make a ${mb} MB memory cgroup at ${dir} (${(err as Error).message}); run as root on a machine with a writable cgroup file system, or leave --memory-mb out`,
-    );
-  }
-  return { procs: join(dir, "cgroup.procs"), remove: () => rmdirSync(dir) };
-}
-
-/**
- * Replaces the deployed package's `functions-framework` bin with a script that joins the
- * cgroup, then execs Node on the framework's main (the same pid: the bench reads /proc of it).
- */
-export function confine(app: string, procs: string, nodeBin = "node"): void {
-  const bin = join(app, "node_modules", ".bin", "functions-framework");
-  const main = join(
-    app,
-    "node_modules",
-    "@google-cloud",
-    "functions-framework",
-    "build",
-    "src",
-    "main.js",
-  );
-  rmSync(bin, { force: true });
-  writeFileSync(bin, `#!/bin/bash\necho $$ > ${procs}\nexec ${nodeBin} ${main} "$@"\n`);
-  chmodSync(bin, 0o755);
 }
 
 const SUB = "projects/local-project/subscriptions/launch-jobs-dispatch";
@@ -206,6 +155,14 @@ async function measure(apps: Map<Variant, string>, rounds: number) {
   return samples;
 }
 
+function cgroupOrExplain(mb: number) {
+  try {
+    return memoryCgroup(mb);
+  } catch (err) {
+    throw new Error(`--memory-mb: ${(err as Error).message}, or leave --memory-mb out`);
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -224,7 +181,7 @@ async function main(): Promise<void> {
       `--memory-mb: expected a whole number of megabytes, 128 or more, got ${values["memory-mb"]}`,
     );
   await ensureBuilt();
-  const cgroup = memory === null ? null : memoryCgroup(memory);
+  const cgroup = memory === null ? null : cgroupOrExplain(memory);
   const apps = new Map<Variant, string>();
   try {
     for (const v of variants) {

@@ -2,10 +2,13 @@
 // beside the bare calls, launches/s at concurrency 1, 8 and 32, peak RSS in a burst.
 
 import { spawn } from "node:child_process";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { DEMO_JOB_SERVICE_ACCOUNT, demoMessage } from "../local/stack/demo.js";
 import type { Stack } from "../local/stack/stack.js";
+import { confine, confinedCommand, memoryCgroup } from "./cgroup.js";
 import { dispatchNodeOptions, functionEnv, type Running, startFunction } from "./functions.js";
 import { firstLine, peakRssMb, push, pushBody, pushWhenListening } from "./lib.js";
 
@@ -74,11 +77,18 @@ async function coldDispatch(ctx: DispatchContext): Promise<number> {
   }
 }
 
-/** One run of Google's sample pattern: exec to its CustomJob created. */
-async function coldSample(ctx: DispatchContext): Promise<number> {
+/**
+ * One run of Google's sample pattern: exec to its CustomJob created. With `procs`, the
+ * process joins that cgroup first (bash, then exec: the same process).
+ */
+async function coldSample(ctx: DispatchContext, procs?: string): Promise<number> {
   const env = functionEnv(ctx.stack, "");
+  const script = join(ctx.root, "bench", "google_sample.cjs");
+  const [cmd, args] = procs
+    ? ["/bin/bash", ["-c", confinedCommand(procs, `${process.execPath} ${script}`)]]
+    : [process.execPath, [script]];
   const t0 = performance.now();
-  const child = spawn(process.execPath, [join(ctx.root, "bench", "google_sample.cjs")], {
+  const child = spawn(cmd, args, {
     cwd: ctx.root,
     env: {
       PATH: process.env.PATH,
@@ -109,18 +119,44 @@ async function warmEmulators(ctx: DispatchContext): Promise<void> {
   }
 }
 
-/** Cold starts, alternating ours and the sample's so load hits both alike; one warm-up each. */
-export async function coldStart(ctx: DispatchContext, rounds: number) {
+/**
+ * Cold starts, alternating ours and the sample's so load hits both alike; one warm-up each.
+ * With `procs`, each process runs inside that memory cgroup (ctx.app confined to it).
+ */
+export async function coldStart(ctx: DispatchContext, rounds: number, procs?: string) {
   const ours: number[] = [];
   const sample: number[] = [];
   await warmEmulators(ctx);
   await coldDispatch(ctx);
-  await coldSample(ctx);
+  await coldSample(ctx, procs);
   for (let i = 0; i < rounds; i++) {
     ours.push(await coldDispatch(ctx));
-    sample.push(await coldSample(ctx));
+    sample.push(await coldSample(ctx, procs));
   }
   return { ours, sample };
+}
+
+/**
+ * The same cold starts with ours and the sample each inside a `memoryMb` cgroup, as Cloud Run
+ * confines an instance (Node sizes its heap from it): a copy of the deployed package whose
+ * framework bin joins the cgroup. Where no cgroup can be made, why, and nothing measured.
+ */
+export async function confinedColdStart(ctx: DispatchContext, rounds: number, memoryMb: number) {
+  let cgroup: ReturnType<typeof memoryCgroup>;
+  try {
+    cgroup = memoryCgroup(memoryMb);
+  } catch (err) {
+    return { memoryMb, skipped: (err as Error).message };
+  }
+  const app = mkdtempSync(join(tmpdir(), "vd-confined-dispatch-"));
+  try {
+    cpSync(ctx.app, app, { recursive: true, verbatimSymlinks: true });
+    confine(app, cgroup.procs, process.execPath);
+    return { memoryMb, ...(await coldStart({ ...ctx, app }, rounds, cgroup.procs)) };
+  } finally {
+    rmSync(app, { recursive: true, force: true });
+    cgroup.remove();
+  }
 }
 
 /** Sequential launches on a warm instance, each push timed to its ack. */

@@ -28,6 +28,12 @@ export interface Running {
  */
 export const DISPATCH_NODE_OPTIONS = "--max-old-space-size=104 --max-semi-space-size=4";
 
+/**
+ * The memory Terraform gives dispatch (`dispatch.memory`'s default, 512Mi; checked by
+ * test/terraform/wiring.test.ts): the bench's confined cold starts run inside a cgroup of it.
+ */
+export const DISPATCH_MEMORY_MB = 512;
+
 /** What the bench runs dispatch with: BENCH_NODE_OPTIONS to try other flags, else Terraform's. */
 export function dispatchNodeOptions(): string {
   return process.env.BENCH_NODE_OPTIONS ?? DISPATCH_NODE_OPTIONS;

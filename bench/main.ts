@@ -1,7 +1,7 @@
 // `npm run bench` (SPEC §12; not part of npm test): starts the local emulators, deploys the
 // built bundles out of the repo, measures everything in one run and prints a table; writes
 // bench/results.json in the SPEC §12 format. Every figure is a median of at least 5.
-//   --phases cold,warm,poll,memory,size,cli   a subset (results.json is then partial)
+//   --phases cold,confined,warm,poll,memory,size,cli   a subset (results.json is then partial)
 //   --rounds N                                samples per figure (default 7; SPEC: at least 5)
 import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -11,13 +11,13 @@ import { Storage } from "@google-cloud/storage";
 import type { Stack } from "../local/stack/stack.js";
 import { deployLocally, ensureBuilt, ROOT } from "../test/helpers/bundles.js";
 import { cliStartup } from "./cli.js";
-import { burstRss, coldStart, warmDispatch } from "./dispatch.js";
-import { benchStack, dispatchNodeOptions } from "./functions.js";
+import { burstRss, coldStart, confinedColdStart, warmDispatch } from "./dispatch.js";
+import { benchStack, DISPATCH_MEMORY_MB, dispatchNodeOptions } from "./functions.js";
 import { machine } from "./lib.js";
 import { pollScale } from "./poll.js";
 import { type Results, results, table } from "./report.js";
 
-const ALL = ["cold", "warm", "poll", "memory", "size", "cli"];
+const ALL = ["cold", "confined", "warm", "poll", "memory", "size", "cli"];
 let ROUNDS = 7;
 
 function gcloudPath(): string | null {
@@ -52,6 +52,10 @@ async function measure(stack: Stack, phases: Set<string>, raw: Record<string, un
   try {
     if (phases.has("poll")) raw.poll = await step("poll", () => pollScale(stack, app.poll, ROUNDS));
     if (phases.has("cold")) raw.cold = await step("cold start", () => coldStart(ctx, ROUNDS));
+    if (phases.has("confined"))
+      raw.confined = await step(`cold start in ${DISPATCH_MEMORY_MB} MB`, () =>
+        confinedColdStart(ctx, ROUNDS, DISPATCH_MEMORY_MB),
+      );
     if (phases.has("warm")) {
       // One launch first, so there is a real record to size the bare calls' record by.
       await coldStart(ctx, 0);
@@ -92,7 +96,7 @@ async function main(): Promise<void> {
   const startMachine = machine({});
   await step("build (npm run build, if stale)", () => ensureBuilt());
   const raw: Record<string, unknown> = {};
-  if (["poll", "cold", "warm", "memory"].some((p) => phases.has(p))) {
+  if (["poll", "cold", "confined", "warm", "memory"].some((p) => phases.has(p))) {
     const stack = await step("emulators", () => benchStack());
     try {
       await measure(stack, phases, raw);

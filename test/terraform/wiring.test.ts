@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
-import { DISPATCH_NODE_OPTIONS } from "../../bench/functions.js";
+import { DISPATCH_MEMORY_MB, DISPATCH_NODE_OPTIONS } from "../../bench/functions.js";
 // @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
 import { COMPILE_CACHE_DIR } from "../../scripts/code_cache.mjs";
 import { INGEST_OPTION_NAMES } from "../../shared/ingest/options.js";
@@ -220,6 +220,15 @@ describe("terraform/ wiring", () => {
     const m = /node_options\s*=\s*optional\(string,\s*"([^"]*)"\)/.exec(type);
     assert.ok(m, "terraform/variables.tf: dispatch.node_options has a default");
     assert.equal(m[1], DISPATCH_NODE_OPTIONS);
+  });
+
+  it("dispatch's memory is the one the bench confines its cold starts to (bench/functions.ts)", () => {
+    const env = resource(hcl, FN, "dispatch").service_config[0];
+    assert.match(String(env.available_memory), /var\.dispatch\.memory/);
+    const type = String(hcl.variable.dispatch[0].type);
+    const m = /memory\s*=\s*optional\(string,\s*"(\d+)Mi"\)/.exec(type);
+    assert.ok(m, "terraform/variables.tf: dispatch.memory has a default in Mi");
+    assert.equal(Number(m[1]), DISPATCH_MEMORY_MB);
   });
 
   it("each build makes the code cache under the NODE_OPTIONS its function runs with", () => {
