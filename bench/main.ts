@@ -11,7 +11,7 @@ import { Storage } from "@google-cloud/storage";
 import type { Stack } from "../local/stack/stack.js";
 import { deployLocally, ensureBuilt, ROOT } from "../test/helpers/bundles.js";
 import { cliStartup } from "./cli.js";
-import { burstRss, coldStart, confinedColdStart, warmDispatch } from "./dispatch.js";
+import { burstRss, coldStart, confinedRun, warmDispatch } from "./dispatch.js";
 import { benchStack, DISPATCH_MEMORY_MB, dispatchNodeOptions } from "./functions.js";
 import { machine } from "./lib.js";
 import { pollScale } from "./poll.js";
@@ -53,8 +53,8 @@ async function measure(stack: Stack, phases: Set<string>, raw: Record<string, un
     if (phases.has("poll")) raw.poll = await step("poll", () => pollScale(stack, app.poll, ROUNDS));
     if (phases.has("cold")) raw.cold = await step("cold start", () => coldStart(ctx, ROUNDS));
     if (phases.has("confined"))
-      raw.confined = await step(`cold start in ${DISPATCH_MEMORY_MB} MB`, () =>
-        confinedColdStart(ctx, ROUNDS, DISPATCH_MEMORY_MB),
+      raw.confined = await step(`cold start and burst in ${DISPATCH_MEMORY_MB} MB`, () =>
+        confinedRun(ctx, ROUNDS, DISPATCH_MEMORY_MB),
       );
     if (phases.has("warm")) {
       // One launch first, so there is a real record to size the bare calls' record by.
