@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { portToAsk, waitForListener } from "./listening.js";
 
@@ -74,12 +75,20 @@ function spawnFramework(options: FunctionOptions, port: number): ChildProcess {
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
-  const forward = (chunk: Buffer) => {
-    for (const line of chunk.toString("utf8").split("\n")) if (line.trim()) options.onLine?.(line);
-  };
-  child.stdout?.on("data", forward);
-  child.stderr?.on("data", forward);
+  forwardLines(child, options.onLine);
   return child;
+}
+
+/**
+ * Each non-blank line of the child's stdout and stderr, whole: a chunk may end mid-line, and
+ * a line split across two chunks must not reach `onLine` as two pieces.
+ */
+export function forwardLines(child: ChildProcess, onLine?: (line: string) => void): void {
+  for (const stream of [child.stdout, child.stderr])
+    if (stream)
+      createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on("line", (line) => {
+        if (line.trim()) onLine?.(line);
+      });
 }
 
 export async function startFunction(options: FunctionOptions): Promise<LocalFunction> {

@@ -20,7 +20,7 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort } from "../../local/stack/functions.js";
+import { forwardLines, freePort } from "../../local/stack/functions.js";
 import { portToAsk, waitForListener } from "../../local/stack/listening.js";
 import { buildFunctions, functionNames, isFresh } from "../../scripts/build.mjs";
 // @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
@@ -165,11 +165,7 @@ export async function startDeployed(options: {
   const exited = new Promise<number | string>((resolve) =>
     child.once("exit", (code, signal) => resolve(code ?? signal ?? 0)),
   );
-  for (const stream of [child.stdout, child.stderr])
-    stream?.on("data", (chunk: Buffer) => {
-      for (const line of chunk.toString("utf8").split("\n"))
-        if (line.trim()) options.onLine?.(line);
-    });
+  forwardLines(child, options.onLine); // whole lines (Node 22's NODE_DEBUG_NATIVE is long)
   const port = await waitForListener({
     pid: child.pid ?? 0,
     port: asked,

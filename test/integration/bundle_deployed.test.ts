@@ -25,6 +25,7 @@ import {
   ROOT,
   startDeployed,
 } from "../helpers/bundles.js";
+import { waitFor } from "../helpers/cli.js";
 import { pubsubSkipReason } from "../helpers/pubsub.js";
 import { TEST_SECRET } from "../helpers/stack.js";
 
@@ -177,8 +178,20 @@ describe("the built bundles, deployed as Cloud Run functions deploys them", () =
       for (const fn of deployed)
         assert.equal(fn.executable() ?? node.bin, node.bin, `${fn.name} runs under ${node.bin}`);
       // Each function started with the cache its gcp-build made (V8 accepted it: same Node,
-      // same V8 flags), so none logged the rejected-cache warning.
-      const cacheLines = lines.filter((l) => l.startsWith("code cache "));
+      // same V8 flags), so none logged the rejected-cache warning. start.cjs writes its line in
+      // one write, but Node 22's NODE_DEBUG_NATIVE writes a compile-cache line in pieces, so
+      // the two can share a line ("...for CommonJS x.js...code cache used"): the words are
+      // found wherever they are. A function listens before its stderr is necessarily read
+      // here, so this waits for the three.
+      const cacheWords = () =>
+        lines.flatMap((l) => l.match(/code cache (used|rejected|missing)\b/g) ?? []);
+      const cacheLines = await waitFor("each function's `code cache` line on stderr", () => {
+        const seen = cacheWords();
+        return seen.length >= 3 && seen;
+      }).catch((err) => {
+        const near = lines.filter((l) => l.includes("code cache")).join("\n  ");
+        throw new Error(`${err.message}; the lines naming it:\n  ${near}`);
+      });
       assert.deepEqual(cacheLines, ["code cache used", "code cache used", "code cache used"]);
       assert.equal(
         lines.filter((l) => l.includes("code cache index.js.cache was rejected")).length,
