@@ -16,6 +16,7 @@ import { parseArgs } from "node:util";
 import { demoMessage } from "../local/stack/demo.js";
 import { deployLocally, ensureBuilt, ROOT } from "../test/helpers/bundles.js";
 import { confine, memoryCgroup } from "./cgroup.js";
+import { warmEmulators } from "./dispatch.js";
 import { benchStack, functionEnv, startFunction } from "./functions.js";
 import { median, pushBody, pushWhenListening } from "./lib.js";
 
@@ -115,22 +116,9 @@ async function measure(apps: Map<Variant, string>, rounds: number) {
   try {
     const [first] = apps;
     if (!first) throw new Error("no variants");
-    const fn = await startFunction({
-      name: "dispatch",
-      app: first[1],
-      env: {
-        ...functionEnv(stack, stack.env.STATE_BUCKET ?? ""),
-        NODE_OPTIONS: first[0].nodeOptions,
-      },
-      project: stack.project,
-    });
-    try {
-      // The emulators warmed, as the bench does before its cold starts.
-      for (let i = 0; i < 40; i++)
-        await pushWhenListening(fn, pushBody(demoMessage(`abwarm-${i}`), `w${i}`, SUB), 180_000);
-    } finally {
-      await fn.stop();
-    }
+    // The emulators warmed, as the bench does before its cold starts (its own flags: the
+    // warm-up is not timed, so its code cache need not match).
+    await warmEmulators({ stack, app: first[1], root: ROOT });
     for (let round = -1; round < rounds; round++) {
       const order = [...apps];
       if (round % 2 !== 0) order.reverse();

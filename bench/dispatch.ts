@@ -109,7 +109,7 @@ async function coldSample(ctx: DispatchContext, procs?: string): Promise<number>
  * measures the emulator (a cold-only run here: 736 and 772 ms against 590 ms after the poll
  * phase had warmed them).
  */
-async function warmEmulators(ctx: DispatchContext): Promise<void> {
+export async function warmEmulators(ctx: DispatchContext): Promise<void> {
   const fn = await startDispatch(ctx);
   try {
     await expectAck(await pushWhenListening(fn, nextLaunch("emuwarm").body, 60_000), "warm-up");
