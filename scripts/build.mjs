@@ -35,7 +35,16 @@ import { lazyDescriptorsPlugin } from "./lazy_descriptors.mjs";
 import { lazyMixinsPlugin } from "./lazy_mixins.mjs";
 import { lazyPubsubProtosPlugin } from "./lazy_pubsub_protos.mjs";
 import { lazyRequiresPlugin } from "./lazy_requires.mjs";
-import { serviceDescriptorsPlugin, writeServiceDescriptors } from "./service_descriptors.mjs";
+import {
+  PRECOMPILED_FILE,
+  precompiledCodecsPlugin,
+  writePrecompiledCodecs,
+} from "./precompiled_codecs.mjs";
+import {
+  SERVICES,
+  serviceDescriptorsPlugin,
+  writeServiceDescriptors,
+} from "./service_descriptors.mjs";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const FRAMEWORK = "@google-cloud/functions-framework";
@@ -174,6 +183,7 @@ async function buildFunction(name, { root, outRoot, descriptors, readable }) {
     // html-entities and @opentelemetry/core on first use (scripts/lazy_requires.mjs).
     plugins: [
       serviceDescriptorsPlugin(descriptors),
+      precompiledCodecsPlugin(join(descriptors, PRECOMPILED_FILE)),
       lazyMixinsPlugin(),
       lazyDescriptorsPlugin(),
       lazyPubsubProtosPlugin(),
@@ -217,6 +227,7 @@ export const BUILD_FILES = [
   "scripts/build.mjs",
   "scripts/build_zip.mjs",
   "scripts/service_descriptors.mjs",
+  "scripts/precompiled_codecs.mjs",
   "scripts/lazy_mixins.mjs",
   "scripts/lazy_descriptors.mjs",
   "scripts/lazy_pubsub_protos.mjs",
@@ -282,6 +293,12 @@ export async function buildFunctions({
   // package's protos (scripts/service_descriptors.mjs): the same files for every function.
   const descriptors = join(outRoot, "generated");
   writeServiceDescriptors(descriptors);
+  // protobufjs's codecs for their message types, written once here instead of on every cold
+  // start (scripts/precompiled_codecs.mjs).
+  writePrecompiledCodecs(
+    descriptors,
+    Object.values(SERVICES).map((s) => s.file),
+  );
   const sizes = [];
   for (const name of names)
     sizes.push(await buildFunction(name, { root, outRoot, descriptors, readable }));
