@@ -10,8 +10,9 @@
 //
 // Invariants:
 // - A precompiled function is the very source protobufjs's codegen writes for that type (the
-//   same protobufjs, from the same descriptor), wrapped in a function of the scope codegen
-//   would compile it with (Writer or Reader, types, util), so it behaves identically.
+//   same protobufjs, from the same descriptor), wrapped in a function of the scope object
+//   codegen would compile it with ({ Writer or Reader, types, util }), so it behaves
+//   identically.
 // - A type takes precompiled functions only when its signature (the type's own JSON, without
 //   nested types, and the values of every enum its fields use: everything codegen reads)
 //   equals the signature recorded at build time; any other type, from any other root, is
@@ -31,13 +32,17 @@ const converter = require("protobufjs/src/converter");
 
 export const PRECOMPILED_FILE = "precompiled_codecs.cjs";
 
-/** The functions setup makes, with the scope each is compiled in (codegen's scope keys). */
+/**
+ * The functions setup makes: each one's name, how type.js's setup makes it (what a
+ * precompiled one replaces), its generator here, and the keys of the scope object setup
+ * compiles it with (a precompiled factory takes that same object).
+ */
 const CODECS = [
-  ["encode", (t) => encoder(t), "Writer, types, util"],
-  ["decode", (t) => decoder(t), "Reader, types, util"],
-  ["verify", (t) => verifier(t), "types, util"],
-  ["fromObject", (t) => converter.fromObject(t), "types, util"],
-  ["toObject", (t) => converter.toObject(t), "types, util"],
+  ["encode", "encoder(this)", (t) => encoder(t), "Writer, types, util"],
+  ["decode", "decoder(this)", (t) => decoder(t), "Reader, types, util"],
+  ["verify", "verifier(this)", (t) => verifier(t), "types, util"],
+  ["fromObject", "converter.fromObject(this)", (t) => converter.fromObject(t), "types, util"],
+  ["toObject", "converter.toObject(this)", (t) => converter.toObject(t), "types, util"],
 ];
 
 /**
@@ -70,9 +75,12 @@ export function precompiledCodecsSource(files) {
     for (const type of messageTypes(root)) {
       const signature = codecSignature(type, protobuf.Enum);
       const seen = entries.get(type.fullName);
-      if (seen && seen.signature !== signature) continue; // defined differently in two descriptors: neither copy is precompiled
+      // Defined differently in two descriptors: the first is kept, and a type defined like
+      // the second fails the signature check at run time and goes through codegen.
+      if (seen && seen.signature !== signature) continue;
       const fns = CODECS.map(
-        ([name, gen, scope]) => `${name}: function (${scope}) { return ${gen(type).toString()}; }`,
+        ([name, , gen, scope]) =>
+          `${name}: function ({ ${scope} }) { return ${gen(type).toString()}; }`,
       );
       entries.set(type.fullName, { signature, body: fns.join(",\n    ") });
     }
@@ -100,15 +108,6 @@ export function writePrecompiledCodecs(dir, names) {
 const SETUP_TYPES =
   /(for \(var i = 0; i < \/\* initializes \*\/ this\.fieldsArray\.length; \+\+i\)\s*types\.push\(this\._fieldsArray\[i\]\.resolve\(\)\.resolvedType\);)/g;
 
-/** How type.js's setup makes each function (what a precompiled one replaces). */
-const GENERIC = {
-  encode: "encoder(this)",
-  decode: "decoder(this)",
-  verify: "verifier(this)",
-  fromObject: "converter.fromObject(this)",
-  toObject: "converter.toObject(this)",
-};
-
 /** [name, pattern, replacement, expected count] over protobufjs/src/type.js. */
 const REWRITES = [
   [
@@ -117,7 +116,7 @@ const REWRITES = [
     "$1\n    var __vdPre = __vdPrecompiled(this);",
     1,
   ],
-  ...Object.entries(GENERIC).map(([name, generic]) => [
+  ...CODECS.map(([name, generic]) => [
     `setup's ${name}`,
     new RegExp(`this\\.${name} = ${generic.replace(/[.()]/g, "\\$&")}\\(\\{`, "g"),
     `this.${name} = (__vdPre ? __vdPre.${name} : ${generic})({`,
@@ -127,7 +126,7 @@ const REWRITES = [
 
 /**
  * protobufjs/src/type.js with setup taking precompiled functions for a matching type.
- * The scope objects stay as they are: a precompiled factory gets their values in order.
+ * The scope objects stay as they are: a precompiled factory takes the same object.
  */
 export function rewriteType(source, tableRequest) {
   let out = source;
@@ -146,14 +145,7 @@ var __vdTable;
 function __vdPrecompiled(type) {
   __vdTable = __vdTable || require(${JSON.stringify(tableRequest)});
   var entry = Object.prototype.hasOwnProperty.call(__vdTable, type.fullName) ? __vdTable[type.fullName] : null;
-  if (!entry || entry.signature !== __vdCodecSignature(type, Enum)) return null;
-  return {
-    encode: function (s) { return entry.encode(s.Writer, s.types, s.util); },
-    decode: function (s) { return entry.decode(s.Reader, s.types, s.util); },
-    verify: function (s) { return entry.verify(s.types, s.util); },
-    fromObject: function (s) { return entry.fromObject(s.types, s.util); },
-    toObject: function (s) { return entry.toObject(s.types, s.util); },
-  };
+  return entry && entry.signature === __vdCodecSignature(type, Enum) ? entry : null;
 }
 `;
 }
