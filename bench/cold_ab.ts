@@ -7,8 +7,13 @@
 // confines an instance to its memory (Node sizes its heap from it): root and a writable
 // cgroup file system are needed, else it stops and says so.
 //
-//   npm run bench:ab -- --rounds 12 --variant "flags=--max-old-space-size=104 --max-semi-space-size=4" \
-//     --variant "defaults=" [--memory-mb 512]
+// Each variant's NODE_OPTIONS are used as given: Terraform deploys dispatch with the framework
+// preload first (`--require ./preload.cjs`, scripts/framework_preload.mjs), so a variant
+// measured as deployed names it too.
+//
+//   npm run bench:ab -- --rounds 12 \
+//     --variant "flags=--require ./preload.cjs --max-old-space-size=104 --max-semi-space-size=4" \
+//     --variant "defaults=--require ./preload.cjs" [--memory-mb 512]
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

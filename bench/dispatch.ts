@@ -9,7 +9,7 @@ import { performance } from "node:perf_hooks";
 import { DEMO_JOB_SERVICE_ACCOUNT, demoMessage } from "../local/stack/demo.js";
 import type { Stack } from "../local/stack/stack.js";
 import { confine, confinedCommand, memoryCgroup } from "./cgroup.js";
-import { dispatchNodeOptions, functionEnv, type Running, startFunction } from "./functions.js";
+import { functionEnv, type Running, runtimeNodeOptions, startFunction } from "./functions.js";
 import { firstLine, peakRssMb, push, pushBody, pushWhenListening } from "./lib.js";
 
 const SUBSCRIPTION = "projects/local-project/subscriptions/launch-jobs-dispatch";
@@ -55,8 +55,8 @@ function startDispatch(ctx: DispatchContext): Promise<Running> {
     app: ctx.app,
     env: {
       ...functionEnv(ctx.stack, ctx.stack.env.STATE_BUCKET ?? ""),
-      // The flags Terraform deploys dispatch with (checked by test/terraform/wiring.test.ts).
-      NODE_OPTIONS: dispatchNodeOptions(),
+      // What Terraform deploys dispatch with: the framework preload and the heap flags.
+      NODE_OPTIONS: runtimeNodeOptions("dispatch"),
     },
     project: ctx.stack.project,
   });

@@ -8,6 +8,8 @@ import { freePort, pushEndpoint, TOPICS } from "../local/pubsub/index.js";
 import { type Stack, startStack } from "../local/stack/stack.js";
 // @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
 import { COMPILE_CACHE_DIR } from "../scripts/code_cache.mjs";
+// @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
+import { PRELOAD_NODE_OPTION } from "../scripts/framework_preload.mjs";
 
 export interface Running {
   child: ChildProcess;
@@ -37,6 +39,15 @@ export const DISPATCH_MEMORY_MB = 512;
 /** What the bench runs dispatch with: BENCH_NODE_OPTIONS to try other flags, else Terraform's. */
 export function dispatchNodeOptions(): string {
   return process.env.BENCH_NODE_OPTIONS ?? DISPATCH_NODE_OPTIONS;
+}
+
+/**
+ * NODE_OPTIONS as Terraform sets them (terraform/functions.tf; test/terraform/wiring.test.ts
+ * checks they agree): every function requires the framework preload first
+ * (scripts/framework_preload.mjs), and dispatch adds its heap flags.
+ */
+export function runtimeNodeOptions(name: string): string {
+  return `${PRELOAD_NODE_OPTION} ${name === "dispatch" ? dispatchNodeOptions() : ""}`.trim();
 }
 
 /** The emulators every bench starts: free ports, no functions of their own, Vertex's clock manual. */

@@ -16,7 +16,13 @@ import { parseArgs } from "node:util";
 import { demoMessage } from "../local/stack/demo.js";
 import { buildFunctions } from "../scripts/build.mjs";
 import { deployLocally, ROOT } from "../test/helpers/bundles.js";
-import { benchStack, dispatchNodeOptions, functionEnv, startFunction } from "./functions.js";
+import {
+  benchStack,
+  dispatchNodeOptions,
+  functionEnv,
+  runtimeNodeOptions,
+  startFunction,
+} from "./functions.js";
 import { median, pushBody, pushWhenListening } from "./lib.js";
 
 /**
@@ -133,7 +139,7 @@ async function coldStarts(app: string, outDir: string, rounds: number): Promise<
   try {
     const env = {
       ...functionEnv(stack, stack.env.STATE_BUCKET ?? ""),
-      NODE_OPTIONS: dispatchNodeOptions(),
+      NODE_OPTIONS: runtimeNodeOptions("dispatch"),
       VD_MODULE_TIMES_DIR: outDir,
     };
     const sub = "projects/local-project/subscriptions/launch-jobs-dispatch";

@@ -10,7 +10,7 @@ import type { LaunchRecord } from "../shared/schemas/launch_record.js";
 import { activeIndex } from "../shared/storage/active_index.js";
 import { vertexJobs } from "../shared/vertex/jobs.js";
 import { demoCustomJob } from "./dispatch.js";
-import { functionEnv, startFunction } from "./functions.js";
+import { functionEnv, runtimeNodeOptions, startFunction } from "./functions.js";
 import { push, pushBody, pushWhenListening } from "./lib.js";
 
 export const POLL_STATE_BUCKET = "bench-poll-state";
@@ -122,7 +122,12 @@ export async function pollScale(stack: Stack, app: string, rounds: number) {
   await storageClient(parseOptions(env)).createBucket(POLL_STATE_BUCKET, {
     location: stack.region,
   });
-  const fn = await startFunction({ name: "poll", app, env, project: stack.project });
+  const fn = await startFunction({
+    name: "poll",
+    app,
+    env: { ...env, NODE_OPTIONS: runtimeNodeOptions("poll") }, // as Terraform deploys it
+    project: stack.project,
+  });
   try {
     await seed(stack, 0, 500);
     // The first tick of an instance makes its clients; it is not one of the samples.

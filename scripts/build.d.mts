@@ -2,6 +2,8 @@
 export const ROOT: string;
 export const FRAMEWORK: string;
 export const SIZE_LIMIT_BYTES: number;
+/** Where the function packages' `npm ci` installs are kept (scripts/deployed_install.mjs). */
+export function installCache(root?: string): string;
 export interface FunctionSizes {
   name: string;
   bundle_bytes: number;

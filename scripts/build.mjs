@@ -6,6 +6,8 @@
 //   index.js.LEGAL.txt the licence comments esbuild took out of the bundled packages
 //   start.cjs          the package's `main`: loads index.js with its V8 code cache
 //   code_cache.cjs     the package's `gcp-build`: makes index.js.cache at deploy (code_cache.mjs)
+//   preload.cjs        required first (NODE_OPTIONS): the framework's dependencies from
+//   framework_deps.cjs one bundle of them, made from the lockfile's install (framework_preload.mjs)
 //   package.json       `main: start.cjs`, `gcp-build: node code_cache.cjs` and one dependency,
 //                      the Functions Framework (with `overrides`: framework_overrides.mjs)
 //   package-lock.json  pins the framework's own dependencies, so Cloud Build runs `npm ci`
@@ -30,7 +32,9 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import * as esbuild from "esbuild";
 import { zipDirectory } from "./build_zip.mjs";
 import { CODE_CACHE_BUILD, CODE_CACHE_MAIN, writeCodeCacheFiles } from "./code_cache.mjs";
+import { installedPackage } from "./deployed_install.mjs";
 import { checkOverrides, FRAMEWORK_OVERRIDES } from "./framework_overrides.mjs";
+import { writeFrameworkPreload } from "./framework_preload.mjs";
 import { lazyDescriptorsPlugin } from "./lazy_descriptors.mjs";
 import { lazyMixinsPlugin } from "./lazy_mixins.mjs";
 import { lazyPubsubProtosPlugin } from "./lazy_pubsub_protos.mjs";
@@ -49,6 +53,9 @@ import {
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const FRAMEWORK = "@google-cloud/functions-framework";
 /** SPEC §12: the deployable bundle of each function is at most 10 MB. */
+/** Where the packages' installs are kept between builds (and tests: test/helpers/bundles.ts). */
+export const installCache = (root = ROOT) =>
+  join(root, "node_modules", ".cache", "vertex-dispatch");
 export const SIZE_LIMIT_BYTES = 10 * 1024 * 1024;
 
 /** Every folder under functions/ with an index.ts is a deployed function. */
@@ -199,6 +206,8 @@ async function buildFunction(name, { root, outRoot, descriptors, readable }) {
   };
   writeFileSync(join(dir, "package.json"), `${JSON.stringify(pkg, null, 2)}\n`);
   writeLockfile(dir);
+  // The framework's dependencies, bundled from what `npm ci` installs of that lockfile.
+  await writeFrameworkPreload(dir, installedPackage(dir, installCache(root)));
   const zip = join(outRoot, "functions", `${name}.zip`);
   const zipBytes = zipDirectory(dir, zip);
   // Beside the package, not in it: what the bundle was built from, so tests reuse a fresh build.
@@ -235,6 +244,8 @@ export const BUILD_FILES = [
   "scripts/code_cache.mjs",
   "scripts/code_cache_load.mjs",
   "scripts/framework_overrides.mjs",
+  "scripts/framework_preload.mjs",
+  "scripts/deployed_install.mjs",
 ];
 
 /** SHA-256 over the bundle's inputs (paths relative to root) and the build's own files. */

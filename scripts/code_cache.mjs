@@ -34,6 +34,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { compileWithCodeCache, loadCommonJs } from "./code_cache_load.mjs";
+import { FRAMEWORK_DEPS_FILE } from "./framework_preload.mjs";
 
 // .cjs, not .js: the Functions Framework (5.0.5, build/src/loader.js isEsModule) takes a
 // .cjs main for CommonJS at once; for a .js main it first imports read-package-up (and
@@ -105,6 +106,16 @@ try {
   fs.writeFileSync(file + ".cache", script.createCachedData());
 } catch (err) {
   console.warn("code cache not made (the function starts without it): " + (err && err.stack || err));
+}
+// The framework's dependencies, which preload.cjs loads from one bundle (framework_preload.mjs).
+const frameworkDeps = path.join(__dirname, ${JSON.stringify(FRAMEWORK_DEPS_FILE)});
+if (fs.existsSync(frameworkDeps)) {
+  try {
+    const { script } = loadCommonJs(frameworkDeps, { fs, path, vm: require("node:vm"), Module });
+    fs.writeFileSync(frameworkDeps + ".cache", script.createCachedData());
+  } catch (err) {
+    console.warn("the framework preload's code cache not made (the function starts without it): " + (err && err.stack || err));
+  }
 }
 if (compileCache) {
   try {

@@ -1,12 +1,19 @@
 # The three gen2 functions, built by Cloud Build from the zips `npm run build` makes (each
 # zip: the index.js bundle, start.cjs that loads it, code_cache.cjs that gcp-build runs,
+# preload.cjs and framework_deps.cjs (the framework's dependencies in one bundle),
 # package.json whose only dependency is the Functions Framework, its lockfile). The entry point is the name the code registers (cloudEvent("dispatch", ...)).
 # dispatch and poll have no Eventarc trigger: the module's push subscriptions call them.
 
 locals {
-  # Node's own, for every function: its on-disk compile cache, which gcp-build fills with the
-  # Functions Framework's modules (Node 22; relative to the package; scripts/code_cache.mjs).
-  node_env = { NODE_COMPILE_CACHE = ".node-compile-cache" }
+  # Node's own, for every function, both relative to the package (the function's working
+  # directory): the framework preload, required before the Functions Framework's main.js,
+  # which gives the framework its dependencies from one bundle (scripts/framework_preload.mjs),
+  # and Node's on-disk compile cache, which gcp-build fills with the framework's modules (Node
+  # 22; scripts/code_cache.mjs). dispatch adds its heap flags to NODE_OPTIONS.
+  node_env = {
+    NODE_OPTIONS       = var.framework_preload ? "--require ./preload.cjs" : ""
+    NODE_COMPILE_CACHE = ".node-compile-cache"
+  }
 
   # What dispatch and poll read (shared/options.ts); the secret WANDB_API_KEY is mounted.
   dispatcher_env = {
@@ -55,8 +62,12 @@ resource "google_cloudfunctions2_function" "dispatch" {
     min_instance_count    = 0
     ingress_settings      = "ALLOW_INTERNAL_ONLY"
     service_account_email = google_service_account.this["dispatch"].email
-    # NODE_OPTIONS: the V8 heap flags that keep a burst's peak RSS down (README "Performance").
-    environment_variables = merge(local.dispatcher_env, local.node_env, { LOG_LEVEL = var.dispatch.log_level, NODE_OPTIONS = var.dispatch.node_options })
+    # NODE_OPTIONS: the preload, then the V8 heap flags that keep a burst's peak RSS down
+    # (README "Performance").
+    environment_variables = merge(local.dispatcher_env, local.node_env, {
+      LOG_LEVEL    = var.dispatch.log_level
+      NODE_OPTIONS = trimspace("${local.node_env.NODE_OPTIONS} ${var.dispatch.node_options}")
+    })
     secret_environment_variables {
       key        = "WANDB_API_KEY"
       project_id = var.project_id
@@ -77,7 +88,8 @@ resource "google_cloudfunctions2_function" "poll" {
     runtime         = "nodejs22"
     entry_point     = "poll"
     service_account = var.build_service_account
-    # The runtime has no NODE_OPTIONS; the code cache is made without any (scripts/code_cache.mjs).
+    # The runtime's NODE_OPTIONS hold no V8 flag (only the preload): the code cache is made
+    # without any (scripts/code_cache.mjs).
     environment_variables = { CODE_CACHE_NODE_OPTIONS = "" }
     source {
       storage_source {
@@ -119,7 +131,8 @@ resource "google_cloudfunctions2_function" "ingest" {
     runtime         = "nodejs22"
     entry_point     = "ingest"
     service_account = var.build_service_account
-    # The runtime has no NODE_OPTIONS; the code cache is made without any (scripts/code_cache.mjs).
+    # The runtime's NODE_OPTIONS hold no V8 flag (only the preload): the code cache is made
+    # without any (scripts/code_cache.mjs).
     environment_variables = { CODE_CACHE_NODE_OPTIONS = "" }
     source {
       storage_source {

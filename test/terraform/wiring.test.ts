@@ -4,9 +4,15 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
-import { DISPATCH_MEMORY_MB, DISPATCH_NODE_OPTIONS } from "../../bench/functions.js";
+import {
+  DISPATCH_MEMORY_MB,
+  DISPATCH_NODE_OPTIONS,
+  runtimeNodeOptions,
+} from "../../bench/functions.js";
 // @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
 import { COMPILE_CACHE_DIR } from "../../scripts/code_cache.mjs";
+// @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
+import { PRELOAD_NODE_OPTION } from "../../scripts/framework_preload.mjs";
 import { INGEST_OPTION_NAMES } from "../../shared/ingest/options.js";
 import { OPTION_NAMES } from "../../shared/options.js";
 import { type Hcl, loadModule, locals, ROOT, resource, strings } from "../helpers/terraform.js";
@@ -206,16 +212,26 @@ describe("terraform/ wiring", () => {
     const deployable = OPTION_NAMES.filter((n) => !LOCAL_ONLY.includes(n)).sort();
     for (const name of ["dispatch", "poll"]) {
       const { env, secrets } = envOf(resource(hcl, FN, name));
-      // NODE_OPTIONS (the V8 heap flags) and NODE_COMPILE_CACHE are Node's own, not ones
-      // shared/options.ts reads.
-      const extra = [name === "poll" ? "WANDB_QUEUES" : "NODE_OPTIONS", "NODE_COMPILE_CACHE"];
+      // NODE_OPTIONS (the preload, and dispatch's V8 heap flags) and NODE_COMPILE_CACHE are
+      // Node's own, not ones shared/options.ts reads.
+      const extra = [
+        ...(name === "poll" ? ["WANDB_QUEUES"] : []),
+        "NODE_OPTIONS",
+        "NODE_COMPILE_CACHE",
+      ];
       assert.deepEqual([...env, ...secrets].sort(), [...deployable, ...extra].sort(), name);
     }
   });
 
   it("dispatch runs with the NODE_OPTIONS the bench measures (bench/functions.ts)", () => {
     const env = resource(hcl, FN, "dispatch").service_config[0].environment_variables;
-    assert.match(String(env), /NODE_OPTIONS = var\.dispatch\.node_options/);
+    assert.ok(
+      String(env).includes(
+        'NODE_OPTIONS = trimspace("${local.node_env.NODE_OPTIONS} ${var.dispatch.node_options}")',
+      ),
+      "dispatch: NODE_OPTIONS is the preload, then dispatch.node_options",
+    );
+    assert.equal(runtimeNodeOptions("dispatch"), `${PRELOAD_NODE_OPTION} ${DISPATCH_NODE_OPTIONS}`);
     const type = String(hcl.variable.dispatch[0].type);
     const m = /node_options\s*=\s*optional\(string,\s*"([^"]*)"\)/.exec(type);
     assert.ok(m, "terraform/variables.tf: dispatch.node_options has a default");
@@ -241,18 +257,26 @@ describe("terraform/ wiring", () => {
     for (const name of ["poll", "ingest"]) {
       assert.deepEqual(built(name), { CODE_CACHE_NODE_OPTIONS: "" }, name);
       const env = resource(hcl, FN, name).service_config[0].environment_variables;
-      assert.doesNotMatch(JSON.stringify(env), /NODE_OPTIONS/, `${name} runs with no NODE_OPTIONS`);
+      // Theirs are node_env's alone: the preload, which is no V8 flag.
+      assert.doesNotMatch(JSON.stringify(env), /NODE_OPTIONS/, `${name} adds no NODE_OPTIONS`);
+      assert.equal(runtimeNodeOptions(name), PRELOAD_NODE_OPTION);
     }
   });
 
   it("ingest gets every variable shared/ingest/options.ts reads but the emulator host", () => {
     const { env, secrets } = envOf(resource(hcl, FN, "ingest"));
     const deployable = INGEST_OPTION_NAMES.filter((n) => !LOCAL_ONLY.includes(n));
-    assert.deepEqual([...env, ...secrets].sort(), [...deployable, "NODE_COMPILE_CACHE"].sort());
+    const node = ["NODE_OPTIONS", "NODE_COMPILE_CACHE"];
+    assert.deepEqual([...env, ...secrets].sort(), [...deployable, ...node].sort());
   });
 
-  it("each function reads Node's compile cache where its gcp-build fills it (scripts/code_cache.mjs)", () => {
-    assert.deepEqual(fnLocals.node_env, { NODE_COMPILE_CACHE: COMPILE_CACHE_DIR });
+  it("each function requires the framework preload and reads Node's compile cache where its gcp-build fills it", () => {
+    // Both relative to the package (scripts/framework_preload.mjs, scripts/code_cache.mjs).
+    assert.deepEqual(fnLocals.node_env, {
+      NODE_OPTIONS: expr(`var.framework_preload ? "${PRELOAD_NODE_OPTION}" : ""`),
+      NODE_COMPILE_CACHE: COMPILE_CACHE_DIR,
+    });
+    assert.equal(hcl.variable.framework_preload[0].default, true);
     for (const name of ["dispatch", "poll", "ingest"]) {
       const env = resource(hcl, FN, name).service_config[0].environment_variables;
       assert.match(String(env), /merge\(.*local\.node_env/s, name);

@@ -1,0 +1,46 @@
+// A function package's node_modules as Cloud Build's `npm ci` makes them from the package's
+// own package-lock.json: installed once per lockfile into a cache directory, then reused.
+// The build bundles the framework's dependencies from it (scripts/framework_preload.mjs),
+// and the tests copy it into each locally deployed package (test/helpers/bundles.ts), so
+// both see exactly what the lockfile pins, never the repo's own node_modules.
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+} from "node:fs";
+import { join } from "node:path";
+
+function run(cmd, args, cwd) {
+  const r = spawnSync(cmd, args, { cwd, encoding: "utf8" });
+  if (r.status !== 0)
+    throw new Error(`${cmd} ${args.join(" ")} failed in ${cwd}:\n${r.stdout}\n${r.stderr}`);
+}
+
+/**
+ * The directory holding `node_modules` as `npm ci --omit=dev` makes it for packageDir's
+ * package.json and package-lock.json; `cacheDir/framework-<hash of the lockfile>`.
+ */
+export function installedPackage(packageDir, cacheDir) {
+  const lock = readFileSync(join(packageDir, "package-lock.json"));
+  const key = createHash("sha256").update(lock).digest("hex").slice(0, 16);
+  const done = join(cacheDir, `framework-${key}`);
+  if (existsSync(join(done, "node_modules"))) return done;
+  mkdirSync(cacheDir, { recursive: true });
+  const work = mkdtempSync(join(cacheDir, "framework-tmp-"));
+  cpSync(join(packageDir, "package.json"), join(work, "package.json"));
+  cpSync(join(packageDir, "package-lock.json"), join(work, "package-lock.json"));
+  const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+  run(npm, ["ci", "--omit=dev", "--no-audit", "--no-fund", "--prefer-offline"], work);
+  try {
+    renameSync(work, done);
+  } catch {
+    rmSync(work, { recursive: true, force: true }); // another run got there first
+  }
+  return done;
+}
