@@ -106,7 +106,7 @@ async function coldStart(
 async function probeRecord(dir: string, label: string): Promise<Omit<Sample, "wallMs">> {
   const deadline = performance.now() + 10_000;
   while (performance.now() < deadline) {
-    const [file] = readdirSync(dir);
+    const file = readdirSync(dir).find((f) => f.endsWith(".json")); // not a .partial one
     if (file) return JSON.parse(readFileSync(join(dir, file), "utf8"));
     await new Promise((resolve) => setTimeout(resolve, 5));
   }

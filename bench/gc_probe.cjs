@@ -30,12 +30,13 @@ http.ServerResponse.prototype.end = function endAndRecord(...args) {
     const cpu = process.cpuUsage();
     const record = { gcs, cpuMs: (cpu.user + cpu.system) / 1000, cache };
     // After the answer's own callbacks; the observer's last entries arrive in this turn.
-    setImmediate(() =>
-      fs.writeFileSync(
-        path.join(process.env.GC_PROBE_DIR ?? ".", `${process.pid}.json`),
-        JSON.stringify(record),
-      ),
-    );
+    // Written under another name, then renamed: the bench reads a record the moment its
+    // name appears, so it must never see one half written.
+    setImmediate(() => {
+      const file = path.join(process.env.GC_PROBE_DIR ?? ".", `${process.pid}.json`);
+      fs.writeFileSync(`${file}.partial`, JSON.stringify(record));
+      fs.renameSync(`${file}.partial`, file);
+    });
   }
   return out;
 };
