@@ -6,15 +6,7 @@
 // `/bin/bash -c node_modules/.bin/functions-framework` with FUNCTION_TARGET,
 // FUNCTION_SIGNATURE_TYPE and PORT set, under the Node on PATH.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-} from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
