@@ -23,12 +23,22 @@ function run(cmd, args, cwd) {
 }
 
 /**
+ * The key of a lockfile's install: its hash without the package's own name, which is all
+ * that differs between the functions' lockfiles (they install the same tree once).
+ */
+export function installKey(lockText) {
+  const lock = JSON.parse(lockText);
+  delete lock.name;
+  if (lock.packages?.[""]) delete lock.packages[""].name;
+  return createHash("sha256").update(JSON.stringify(lock)).digest("hex").slice(0, 16);
+}
+
+/**
  * The directory holding `node_modules` as `npm ci --omit=dev` makes it for packageDir's
- * package.json and package-lock.json; `cacheDir/framework-<hash of the lockfile>`.
+ * package.json and package-lock.json; `cacheDir/framework-<installKey>`.
  */
 export function installedPackage(packageDir, cacheDir) {
-  const lock = readFileSync(join(packageDir, "package-lock.json"));
-  const key = createHash("sha256").update(lock).digest("hex").slice(0, 16);
+  const key = installKey(readFileSync(join(packageDir, "package-lock.json"), "utf8"));
   const done = join(cacheDir, `framework-${key}`);
   if (existsSync(join(done, "node_modules"))) return done;
   mkdirSync(cacheDir, { recursive: true });
