@@ -52,10 +52,10 @@ import {
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const FRAMEWORK = "@google-cloud/functions-framework";
-/** SPEC §12: the deployable bundle of each function is at most 10 MB. */
 /** Where the packages' installs are kept between builds (and tests: test/helpers/bundles.ts). */
 export const installCache = (root = ROOT) =>
   join(root, "node_modules", ".cache", "vertex-dispatch");
+/** SPEC §12: the deployable bundle of each function is at most 10 MB. */
 export const SIZE_LIMIT_BYTES = 10 * 1024 * 1024;
 
 /** Every folder under functions/ with an index.ts is a deployed function. */

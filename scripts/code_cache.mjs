@@ -34,13 +34,14 @@ import { spawnSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { compileWithCodeCache, loadCommonJs } from "./code_cache_load.mjs";
-import { FRAMEWORK_DEPS_FILE } from "./framework_preload.mjs";
 
 // .cjs, not .js: the Functions Framework (5.0.5, build/src/loader.js isEsModule) takes a
 // .cjs main for CommonJS at once; for a .js main it first imports read-package-up (and
 // normalize-package-data, spdx-correct, ...) to read package.json's "type", on every cold
 // start.
 export const CODE_CACHE_MAIN = "start.cjs";
+/** The framework's dependencies in one bundle (scripts/framework_preload.mjs makes it). */
+export const FRAMEWORK_DEPS_FILE = "framework_deps.cjs";
 export const CODE_CACHE_PRODUCER = "code_cache.cjs";
 /** The package's gcp-build script. */
 export const CODE_CACHE_BUILD = `node ${CODE_CACHE_PRODUCER}`;
@@ -100,23 +101,20 @@ const Module = require("node:module");
 // NODE_COMPILE_CACHE); enabled first, so the framework index the bundle requires is in it.
 const compileCache = typeof Module.enableCompileCache === "function";
 if (compileCache) Module.enableCompileCache(path.join(__dirname, ${JSON.stringify(COMPILE_CACHE_DIR)}));
-const file = path.join(__dirname, "index.js");
-try {
-  const { script } = loadCommonJs(file, { fs, path, vm: require("node:vm"), Module });
-  fs.writeFileSync(file + ".cache", script.createCachedData());
-} catch (err) {
-  console.warn("code cache not made (the function starts without it): " + (err && err.stack || err));
-}
+// Runs a CommonJS file's top level once and saves V8's code cache beside it; a failure is a
+// warning, and the function then starts without that cache.
+const makeCache = (file, what) => {
+  try {
+    const { script } = loadCommonJs(file, { fs, path, vm: require("node:vm"), Module });
+    fs.writeFileSync(file + ".cache", script.createCachedData());
+  } catch (err) {
+    console.warn(what + " not made (the function starts without it): " + (err && err.stack || err));
+  }
+};
+makeCache(path.join(__dirname, "index.js"), "code cache");
 // The framework's dependencies, which preload.cjs loads from one bundle (framework_preload.mjs).
 const frameworkDeps = path.join(__dirname, ${JSON.stringify(FRAMEWORK_DEPS_FILE)});
-if (fs.existsSync(frameworkDeps)) {
-  try {
-    const { script } = loadCommonJs(frameworkDeps, { fs, path, vm: require("node:vm"), Module });
-    fs.writeFileSync(frameworkDeps + ".cache", script.createCachedData());
-  } catch (err) {
-    console.warn("the framework preload's code cache not made (the function starts without it): " + (err && err.stack || err));
-  }
-}
+if (fs.existsSync(frameworkDeps)) makeCache(frameworkDeps, "the framework preload's code cache");
 if (compileCache) {
   try {
     // What the framework's main.js requires (./loader, ./server, ...), not main.js itself,

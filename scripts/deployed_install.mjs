@@ -16,7 +16,8 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 
-function run(cmd, args, cwd) {
+/** Runs a command to its end in `cwd`; throws with its output when it fails. */
+export function run(cmd, args, cwd) {
   const r = spawnSync(cmd, args, { cwd, encoding: "utf8" });
   if (r.status !== 0)
     throw new Error(`${cmd} ${args.join(" ")} failed in ${cwd}:\n${r.stdout}\n${r.stderr}`);

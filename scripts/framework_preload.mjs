@@ -25,10 +25,10 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { builtinModules, createRequire } from "node:module";
 import { join, relative } from "node:path";
 import * as esbuild from "esbuild";
+import { FRAMEWORK_DEPS_FILE } from "./code_cache.mjs";
 import { compileWithCodeCache, loadCommonJs } from "./code_cache_load.mjs";
 
 export const PRELOAD_FILE = "preload.cjs";
-export const FRAMEWORK_DEPS_FILE = "framework_deps.cjs";
 /** What Terraform (and every local run of a deployed package) puts in NODE_OPTIONS. */
 export const PRELOAD_NODE_OPTION = `--require ./${PRELOAD_FILE}`;
 /** The start of the WARNING preload.cjs logs when it leaves the framework to node_modules. */

@@ -16,7 +16,7 @@ import { buildFunctions, functionNames, installCache, isFresh } from "../../scri
 // @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
 import * as codeCache from "../../scripts/code_cache.mjs";
 // @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
-import { installedPackage } from "../../scripts/deployed_install.mjs";
+import { installedPackage, run } from "../../scripts/deployed_install.mjs";
 
 const { makeCodeCache } = codeCache as {
   makeCodeCache(dir: string, nodeBin: string, nodeOptions: string): void;
@@ -33,12 +33,6 @@ export async function ensureBuilt(): Promise<string[]> {
   const stale = names.filter((n) => !isFresh(n, ROOT));
   if (stale.length > 0) await buildFunctions({ root: ROOT, names: stale, log: () => {} });
   return names;
-}
-
-function run(cmd: string, args: string[], cwd: string): void {
-  const r = spawnSync(cmd, args, { cwd, encoding: "utf8" });
-  if (r.status !== 0)
-    throw new Error(`${cmd} ${args.join(" ")} failed in ${cwd}:\n${r.stdout}\n${r.stderr}`);
 }
 
 /**
