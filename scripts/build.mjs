@@ -245,6 +245,7 @@ export const BUILD_FILES = [
   "scripts/code_cache_load.mjs",
   "scripts/framework_overrides.mjs",
   "scripts/framework_preload.mjs",
+  "scripts/request_domain.mjs",
   "scripts/deployed_install.mjs",
 ];
 

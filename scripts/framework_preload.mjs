@@ -21,12 +21,16 @@
 // - A preload never stops a start-up: any failure in it is that warning.
 // - What is bundled is what the framework's files require (frameworkRequires reads them),
 //   so a framework version that requires another package gets it bundled too.
+// - The framework's per-request `domain` is replaced by one on AsyncLocalStorage
+//   (scripts/request_domain.mjs) only when the framework is installed at the version the
+//   build read its use of `domain` from, and the bundle was used: the preload is all or nothing.
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { builtinModules, createRequire } from "node:module";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import * as esbuild from "esbuild";
 import { FRAMEWORK_DEPS_FILE } from "./code_cache.mjs";
 import { compileWithCodeCache, loadCommonJs } from "./code_cache_load.mjs";
+import { installRequestDomain } from "./request_domain.mjs";
 
 export const PRELOAD_FILE = "preload.cjs";
 /** What Terraform (and every local run of a deployed package) puts in NODE_OPTIONS. */
@@ -35,6 +39,8 @@ export const PRELOAD_NODE_OPTION = `--require ./${PRELOAD_FILE}`;
 export const PRELOAD_UNUSED = "the framework preload was not used";
 /** The framework's compiled sources, relative to a package root. */
 export const FRAMEWORK_SRC = "node_modules/@google-cloud/functions-framework/build/src";
+/** The framework's package directory, relative to a package root. */
+const FRAMEWORK_DIR = dirname(dirname(FRAMEWORK_SRC));
 
 const BUILTINS = new Set(builtinModules);
 const ENTRY = "framework_deps_entry.cjs";
@@ -65,9 +71,9 @@ function packageDirOf(input) {
 
 /**
  * Bundles the framework's dependencies from `installRoot` (a package with node_modules, as
- * `npm ci` made it) into `outfile`. Returns the manifest preload.cjs checks: `requires`, the
- * file (relative to the package) each name resolved to, and `packages`, the version of every
- * package the bundle holds, by its directory.
+ * `npm ci` made it) into `outfile`. Returns the manifest preload.cjs checks: `framework`, the
+ * framework's directory and version; `requires`, the file (relative to the package) each name
+ * resolved to; and `packages`, the version of every package the bundle holds, by its directory.
  */
 export async function bundleFrameworkDeps(installRoot, outfile) {
   const srcDir = join(installRoot, FRAMEWORK_SRC);
@@ -99,19 +105,24 @@ export async function bundleFrameworkDeps(installRoot, outfile) {
   for (const input of Object.keys(result.metafile.inputs).sort()) {
     if (input.endsWith(ENTRY)) continue; // the entry above, not a package's file
     const dir = packageDirOf(input);
-    if (dir && !(dir in packages))
-      packages[dir] = JSON.parse(
-        readFileSync(join(installRoot, dir, "package.json"), "utf8"),
-      ).version;
+    if (dir && !(dir in packages)) packages[dir] = versionOf(installRoot, dir);
   }
-  return { requires, packages };
+  const framework = { dir: FRAMEWORK_DIR, version: versionOf(installRoot, FRAMEWORK_DIR) };
+  return { framework, requires, packages };
 }
 
-/** preload.cjs: checks the manifest against the install, then runs the bundle (see above). */
+const versionOf = (root, dir) =>
+  JSON.parse(readFileSync(join(root, dir, "package.json"), "utf8")).version;
+
+/**
+ * preload.cjs: checks the manifest against the install, runs the bundle and replaces the
+ * request domain (see above).
+ */
 export function preloadSource(manifest) {
   return `"use strict";
 // Required before the Functions Framework's main.js (NODE_OPTIONS ${JSON.stringify(PRELOAD_NODE_OPTION)}):
-// loads the framework's dependencies from ${FRAMEWORK_DEPS_FILE} (scripts/framework_preload.mjs).
+// loads the framework's dependencies from ${FRAMEWORK_DEPS_FILE} and keeps its per-request domain on
+// AsyncLocalStorage (scripts/framework_preload.mjs, scripts/request_domain.mjs).
 (() => {
   const fs = require("node:fs");
   const path = require("node:path");
@@ -119,19 +130,25 @@ export function preloadSource(manifest) {
   const Module = require("node:module");
   const compileWithCodeCache = ${compileWithCodeCache.toString()};
   const loadCommonJs = ${loadCommonJs.toString()};
+  const installRequestDomain = ${installRequestDomain.toString()};
   const manifest = ${JSON.stringify(manifest)};
   const unused = (why) =>
     console.warn(JSON.stringify({ severity: "WARNING", message: ${JSON.stringify(`${PRELOAD_UNUSED}: `)} + why + ${JSON.stringify(`; the Functions Framework loads its dependencies from node_modules instead, and cold starts are slower. Deploy the package as \`npm run build\` made it (Cloud Build installs its package-lock.json with \`npm ci\`), or drop ${PRELOAD_NODE_OPTION} from NODE_OPTIONS.`)} }));
   try {
     const root = __dirname;
-    for (const [dir, version] of Object.entries(manifest.packages)) {
-      let installed = "not installed (no package.json)";
+    const versionAt = (dir) => {
       try {
-        installed = JSON.parse(fs.readFileSync(path.join(root, dir, "package.json"), "utf8")).version;
-      } catch {}
-      if (installed !== version)
-        return unused(dir + " is " + installed + ", but ${FRAMEWORK_DEPS_FILE} holds " + version);
-    }
+        return JSON.parse(fs.readFileSync(path.join(root, dir, "package.json"), "utf8")).version;
+      } catch {
+        return "not installed (no package.json)";
+      }
+    };
+    const fw = manifest.framework;
+    if (versionAt(fw.dir) !== fw.version)
+      return unused(fw.dir + " is " + versionAt(fw.dir) + ", but preload.cjs was built for " + fw.version);
+    for (const [dir, version] of Object.entries(manifest.packages))
+      if (versionAt(dir) !== version)
+        return unused(dir + " is " + versionAt(dir) + ", but ${FRAMEWORK_DEPS_FILE} holds " + version);
     const src = path.join(root, ${JSON.stringify(FRAMEWORK_SRC)});
     const files = {};
     for (const [name, file] of Object.entries(manifest.requires)) {
@@ -141,6 +158,9 @@ export function preloadSource(manifest) {
     }
     const deps = { fs, vm, Module, path };
     const { exports, cache } = loadCommonJs(path.join(root, ${JSON.stringify(FRAMEWORK_DEPS_FILE)}), deps);
+    // Before any require.cache entry: if this throws, the framework gets nothing of the preload.
+    const { AsyncLocalStorage } = require("node:async_hooks");
+    installRequestDomain({ AsyncLocalStorage, EventEmitter: require("node:events") }, process, require.cache);
     for (const [name, file] of Object.entries(files)) {
       const entry = new Module(file, null);
       entry.filename = file;
@@ -148,7 +168,8 @@ export function preloadSource(manifest) {
       entry.loaded = true;
       require.cache[file] = entry;
     }
-    if (process.env.VD_CODE_CACHE_DEBUG) console.error("framework preload used, its V8 cache " + cache);
+    if (process.env.VD_CODE_CACHE_DEBUG)
+      console.error("framework preload used, its V8 cache " + cache + ", its request domain on AsyncLocalStorage");
   } catch (err) {
     unused(String((err && err.message) || err));
   }

@@ -9,6 +9,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import type { TestContext } from "node:test";
 import { fileURLToPath } from "node:url";
 import { forwardLines, freePort } from "../../local/stack/functions.js";
 import { portToAsk, waitForListener } from "../../local/stack/listening.js";
@@ -91,6 +92,19 @@ export function node22(): { bin: string } | { missing: string } {
       };
   }
   return { bin };
+}
+
+/** The runtimes the deployed packages are tested under: this machine's Node and Node 22. */
+export const RUNTIMES: Array<{ label: string; node: () => { bin: string } | { missing: string } }> =
+  [
+    { label: "Node 20 (this machine)", node: () => ({ bin: process.execPath }) },
+    { label: "Node 22 (the nodejs22 runtime)", node: node22 },
+  ];
+
+/** Skips a test with a banner no one scrolling the output can miss. */
+export function skipLoudly(t: TestContext, why: string): void {
+  console.warn(`\n!!! SKIPPED "${t.name}": ${why}\n`);
+  t.skip(why);
 }
 
 export interface DeployedFunction {

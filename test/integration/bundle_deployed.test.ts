@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, relative } from "node:path";
-import { after, before, describe, it, type TestContext } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { DISPATCH_NODE_OPTIONS, runtimeNodeOptions } from "../../bench/functions.js";
 import { pushEndpoint, SUBSCRIPTIONS, TOPICS } from "../../local/pubsub/index.js";
 import { createTopology } from "../../local/pubsub/topology.js";
@@ -24,8 +24,9 @@ import {
   deployLocally,
   ensureBuilt,
   NODE22_PACKAGE,
-  node22,
   ROOT,
+  RUNTIMES,
+  skipLoudly,
   startDeployed,
 } from "../helpers/bundles.js";
 import { waitFor } from "../helpers/cli.js";
@@ -33,16 +34,6 @@ import { pubsubSkipReason } from "../helpers/pubsub.js";
 import { TEST_SECRET } from "../helpers/stack.js";
 
 const ESM_PROBE = join(ROOT, "test", "helpers", "esm_probe.cjs");
-
-const runtimes: Array<{ label: string; node: () => { bin: string } | { missing: string } }> = [
-  { label: "Node 20 (this machine)", node: () => ({ bin: process.execPath }) },
-  { label: "Node 22 (the nodejs22 runtime)", node: node22 },
-];
-
-function skipLoudly(t: TestContext, why: string): void {
-  console.warn(`\n!!! SKIPPED "${t.name}": ${why}\n`);
-  t.skip(why);
-}
 
 /** The variables Terraform gives dispatch and poll, pointed at the emulators. */
 function productionEnv(stack: Stack): Record<string, string> {
@@ -139,7 +130,7 @@ describe("the built bundles, deployed as Cloud Run functions deploys them", () =
     }
   });
 
-  for (const runtime of runtimes) {
+  for (const runtime of RUNTIMES) {
     it(`one launch through ingest, dispatch and poll on ${runtime.label}`, async (t) => {
       const skip = pubsubSkipReason() ?? buildSkip;
       if (skip) return skipLoudly(t, skip);
@@ -219,7 +210,12 @@ describe("the built bundles, deployed as Cloud Run functions deploys them", () =
         const seen = lines.filter((l) => l.includes("framework preload"));
         return seen.length >= 3 && seen;
       });
-      assert.deepEqual(preloads, Array(3).fill("framework preload used, its V8 cache used"));
+      assert.deepEqual(
+        preloads,
+        Array(3).fill(
+          "framework preload used, its V8 cache used, its request domain on AsyncLocalStorage",
+        ),
+      );
       // On Node 22, gcp-build also filled Node's compile cache with the framework's modules,
       // and each function read them from it (Node 20 has no compile cache: none is made).
       for (const { name, app } of apps) {

@@ -27,7 +27,11 @@ const P = preload as {
   writeFrameworkPreload(
     dir: string,
     installRoot: string,
-  ): Promise<{ requires: Record<string, string>; packages: Record<string, string> }>;
+  ): Promise<{
+    framework: { dir: string; version: string };
+    requires: Record<string, string>;
+    packages: Record<string, string>;
+  }>;
 };
 
 function write(root: string, file: string, text: string): void {
@@ -52,7 +56,9 @@ function standIn(root: string): void {
     `const alpha = require("alpha");
 const gamma = require('gamma');
 require("path"); require("node:fs"); require("./own");
-console.log(JSON.stringify({ alpha: alpha.file, beta: alpha.beta, gamma: gamma.file, square: gamma.square(9) }));`,
+// Node's Domain has enter(); the preload's (scripts/request_domain.mjs) has not.
+const nodeDomain = typeof require("domain").Domain.prototype.enter === "function";
+console.log(JSON.stringify({ alpha: alpha.file, beta: alpha.beta, gamma: gamma.file, square: gamma.square(9), nodeDomain }));`,
   );
   pkg(
     root,
@@ -83,15 +89,21 @@ function start(root: string, withPreload = true) {
     encoding: "utf8",
   });
   assert.equal(run.status, 0, run.stderr);
-  const out = JSON.parse(run.stdout) as Record<"alpha" | "beta" | "gamma" | "square", unknown>;
+  const out = JSON.parse(run.stdout) as Record<
+    "alpha" | "beta" | "gamma" | "square" | "nodeDomain",
+    unknown
+  >;
   return { ...out, stderr: run.stderr.trim() };
 }
 
+const DOMAIN = ", its request domain on AsyncLocalStorage";
+// All or nothing: the bundle's exports come with the request domain, the files with Node's.
 const fromBundle = (o: Record<string, unknown>) =>
-  [o.alpha, o.gamma].every((f) => String(f).endsWith("/framework_deps.cjs"));
+  [o.alpha, o.gamma].every((f) => String(f).endsWith("/framework_deps.cjs")) && !o.nodeDomain;
 const fromFiles = (root: string, o: Record<string, unknown>) =>
   o.alpha === join(root, "node_modules/alpha/index.js") &&
-  o.gamma === join(root, "node_modules/gamma/index.js");
+  o.gamma === join(root, "node_modules/gamma/index.js") &&
+  o.nodeDomain === true;
 
 describe("the framework preload", () => {
   let root: string;
@@ -116,6 +128,7 @@ describe("the framework preload", () => {
   it("bundles the packages the framework's files require, with every version it holds", () => {
     assert.deepEqual(P.frameworkRequires(join(root, P.FRAMEWORK_SRC)), ["alpha", "gamma"]);
     assert.deepEqual(manifest, {
+      framework: { dir: "node_modules/@google-cloud/functions-framework", version: "1.0.0" },
       requires: { alpha: "node_modules/alpha/index.js", gamma: "node_modules/gamma/index.js" },
       packages: {
         "node_modules/alpha": "1.2.3",
@@ -130,7 +143,7 @@ describe("the framework preload", () => {
     assert.ok(fromFiles(root, without), JSON.stringify(without));
     const used = start(root);
     assert.ok(fromBundle(used), JSON.stringify(used));
-    assert.equal(used.stderr, "framework preload used, its V8 cache missing");
+    assert.equal(used.stderr, `framework preload used, its V8 cache missing${DOMAIN}`);
     assert.deepEqual([used.beta, used.square], [without.beta, without.square]);
     assert.deepEqual([used.beta, used.square], ["beta 2", 81]);
   });
@@ -139,13 +152,23 @@ describe("the framework preload", () => {
     const dir = copy();
     try {
       makeCodeCache(dir, process.execPath, "");
-      assert.equal(start(dir).stderr, "framework preload used, its V8 cache used");
+      assert.equal(start(dir).stderr, `framework preload used, its V8 cache used${DOMAIN}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
   const broken: Array<[string, (dir: string) => void, RegExp]> = [
+    [
+      "the framework installed at another version",
+      (dir) =>
+        write(
+          dir,
+          "node_modules/@google-cloud/functions-framework/package.json",
+          '{"name":"fw","version":"1.0.1"}',
+        ),
+      /: node_modules\/@google-cloud\/functions-framework is 1\.0\.1, but preload\.cjs was built for 1\.0\.0; /,
+    ],
     [
       "a bundled package installed at another version",
       (dir) => pkg(dir, "node_modules/beta", "2.0.1", "module.exports = 'beta ' + 2;"),
@@ -185,6 +208,7 @@ describe("the framework preload", () => {
         breakIt(dir);
         const out = start(dir);
         if (what.includes("nested")) {
+          assert.equal(out.nodeDomain, true);
           assert.equal(out.alpha, join(dir, "node_modules/alpha/index.js"));
           assert.match(String(out.gamma), /functions-framework\/node_modules\/gamma\/index\.js$/);
         } else assert.ok(fromFiles(dir, out), JSON.stringify(out));
