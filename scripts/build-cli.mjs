@@ -36,7 +36,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import vm from "node:vm";
-import { loadCommonJs } from "./code_cache_load.mjs";
+import { assertAscii, loadCommonJs } from "./code_cache_load.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const PROTOS = "@google-cloud/aiplatform/build/protos/protos.json";
@@ -192,6 +192,7 @@ export async function buildCli({ root = ROOT, quiet = false } = {}) {
   mkdirSync(tmpDir, { recursive: true });
   try {
     await bundleCli(root, tmpDir, quiet);
+    assertAscii(join(tmpDir, CLI_BUNDLE), { readFileSync });
     writeFileSync(join(tmpDir, SUBSET), JSON.stringify(protoSubset(root)));
     const cacheError = makeCliCodeCache(tmpDir);
     if (cacheError) {

@@ -32,6 +32,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import * as esbuild from "esbuild";
 import { zipDirectory } from "./build_zip.mjs";
 import { CODE_CACHE_BUILD, CODE_CACHE_MAIN, writeCodeCacheFiles } from "./code_cache.mjs";
+import { assertAscii } from "./code_cache_load.mjs";
 import { installedPackage } from "./deployed_install.mjs";
 import { checkOverrides, FRAMEWORK_OVERRIDES } from "./framework_overrides.mjs";
 import { writeFrameworkPreload } from "./framework_preload.mjs";
@@ -197,6 +198,7 @@ async function buildFunction(name, { root, outRoot, descriptors, readable }) {
       lazyRequiresPlugin(),
     ],
   });
+  assertAscii(join(dir, "index.js"), { readFileSync });
   // start.cjs loads index.js with the V8 code cache that gcp-build makes at deploy.
   writeCodeCacheFiles(dir);
   const pkg = {

@@ -29,7 +29,7 @@ import { builtinModules, createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
 import * as esbuild from "esbuild";
 import { FRAMEWORK_DEPS_FILE } from "./code_cache.mjs";
-import { compileWithCodeCache, loadCommonJs } from "./code_cache_load.mjs";
+import { assertAscii, compileWithCodeCache, loadCommonJs } from "./code_cache_load.mjs";
 import { installRequestDomain } from "./request_domain.mjs";
 
 export const PRELOAD_FILE = "preload.cjs";
@@ -98,6 +98,7 @@ export async function bundleFrameworkDeps(installRoot, outfile) {
     metafile: true,
     logLevel: "warning",
   });
+  assertAscii(outfile, { readFileSync });
   const resolveFromFramework = createRequire(join(srcDir, ENTRY)).resolve;
   const requires = {};
   for (const name of names) requires[name] = relative(installRoot, resolveFromFramework(name));

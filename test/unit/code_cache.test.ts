@@ -3,17 +3,23 @@
 // module sees the same require, module, exports, __filename and __dirname in every case.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 // @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
 import * as codeCache from "../../scripts/code_cache.mjs";
+// @ts-expect-error: a plain ES module without types (scripts/ is not TypeScript).
+import * as codeCacheLoad from "../../scripts/code_cache_load.mjs";
 
 const { writeCodeCacheFiles, makeCodeCache, REJECTED_WARNING } = codeCache as {
   writeCodeCacheFiles(dir: string): void;
   makeCodeCache(dir: string, nodeBin?: string, nodeOptions?: string): void;
   REJECTED_WARNING: string;
+};
+
+const { assertAscii } = codeCacheLoad as {
+  assertAscii(file: string, fs: { readFileSync: typeof readFileSync }): void;
 };
 
 // The heap flags Terraform gives dispatch (V8 flags: they change what V8 accepts).
@@ -94,5 +100,36 @@ describe("start.cjs and the V8 code cache", () => {
     assert.equal(line, "code cache rejected");
     assert.deepEqual(warnings, [REJECTED_LINE]);
     assert.deepEqual(value, expected);
+  });
+});
+
+describe("the loader's latin1 read of an ASCII bundle", () => {
+  const dir = mkdtempSync(join(tmpdir(), "vd-ascii-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("passes an ASCII bundle (esbuild escapes the rest) and stops the build on any other byte, saying how to fix it", async () => {
+    const { build } = await import("esbuild");
+    const source = join(dir, "source.js");
+    writeFileSync(source, 'module.exports = "café ✓ 🚀";');
+    const ascii = join(dir, "ascii.js");
+    await build({ entryPoints: [source], outfile: ascii, format: "cjs", logLevel: "silent" });
+    assertAscii(ascii, { readFileSync });
+    // Read as latin1, the escaped bundle still yields the original text.
+    const m = { exports: {} as unknown };
+    new Function("module", readFileSync(ascii, "latin1"))(m);
+    assert.equal(m.exports, "café ✓ 🚀");
+
+    const utf8 = join(dir, "utf8.js");
+    await build({
+      entryPoints: [source],
+      outfile: utf8,
+      format: "cjs",
+      charset: "utf8",
+      logLevel: "silent",
+    });
+    assert.throws(
+      () => assertAscii(utf8, { readFileSync }),
+      /utf8\.js: byte \d+ is 0xc3, not ASCII; the code cache loader reads bundles as latin1 \(scripts\/code_cache_load\.mjs\), so build them with esbuild's default charset \("ascii"\)/,
+    );
   });
 });
