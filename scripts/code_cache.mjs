@@ -3,7 +3,10 @@
 // made at deploy time, by the package's `gcp-build` script (code_cache.cjs), which Cloud
 // Build runs after `npm ci` with the runtime's own Node: it runs the bundle's module top
 // level once (options parsed from a placeholder environment, the function registered; no
-// client is made and nothing is sent) and saves what V8 compiled.
+// client is made and nothing is sent), then the bundle's exported rehearsal when it has one
+// (dispatch's: shared/dispatch/rehearse.ts runs a first delivery's steps against loopback
+// listeners that refuse every request), and saves what V8 compiled for both: without the
+// rehearsal, every function a first delivery calls is compiled from source at that delivery.
 //
 // start.cjs and code_cache.cjs embed the source of scripts/code_cache_load.mjs's functions,
 // which the CLI bin uses too: one loader.
@@ -47,10 +50,26 @@ export const CODE_CACHE_PRODUCER = "code_cache.cjs";
 export const CODE_CACHE_BUILD = `node ${CODE_CACHE_PRODUCER}`;
 /** Node's compile cache directory, in the package (Terraform's NODE_COMPILE_CACHE). */
 export const COMPILE_CACHE_DIR = ".node-compile-cache";
+/** What a bundle exports for the producer to run before saving its cache (dispatch's). */
+export const REHEARSAL_EXPORT = "codeCacheRehearsal";
+/** How long the producer waits for a rehearsal before saving the cache without the rest. */
+export const REHEARSAL_TIMEOUT_MS = 30_000;
 
 /** What start.cjs logs (one JSON line on stderr) when V8 rejects the cache. */
 export const REJECTED_WARNING =
   "the V8 code cache index.js.cache was rejected (made by another Node version, or under V8 flags other than this process's NODE_OPTIONS), so index.js was compiled from source and this cold start was slower; make the build's CODE_CACHE_NODE_OPTIONS equal the runtime's NODE_OPTIONS (Terraform does, from dispatch.node_options) and redeploy";
+
+/** The producer's environment: valid values for every variable a function checks at start-up. */
+export const PRODUCER_ENV = {
+  GOOGLE_CLOUD_PROJECT: "build-code-cache",
+  VERTEX_REGION: "us-central1",
+  STATE_BUCKET: "build-code-cache-state",
+  CONFIG_BUCKET: "build-code-cache-config",
+  LAUNCH_TOPIC: "launch-jobs",
+  STATUS_TOPIC: "launch-status",
+  WEBHOOK_TOKEN: "build-code-cache-token",
+  METADATA_SERVER_DETECTION: "none",
+};
 
 const LOADER = `"use strict";
 // Loads index.js with the V8 code cache code_cache.cjs made at deploy (scripts/code_cache.mjs).
@@ -73,16 +92,7 @@ const PRODUCER = `"use strict";
 const fs = require("node:fs");
 const path = require("node:path");
 // Valid values for every variable a function checks at start-up; never used to connect.
-Object.assign(process.env, ${JSON.stringify({
-  GOOGLE_CLOUD_PROJECT: "build-code-cache",
-  VERTEX_REGION: "us-central1",
-  STATE_BUCKET: "build-code-cache-state",
-  CONFIG_BUCKET: "build-code-cache-config",
-  LAUNCH_TOPIC: "launch-jobs",
-  STATUS_TOPIC: "launch-status",
-  WEBHOOK_TOKEN: "build-code-cache-token",
-  METADATA_SERVER_DETECTION: "none",
-})});
+Object.assign(process.env, ${JSON.stringify(PRODUCER_ENV)});
 const compileWithCodeCache = ${compileWithCodeCache.toString()};
 const loadCommonJs = ${loadCommonJs.toString()};
 // V8 accepts the cache only under the flags it was made with: make it under the runtime's.
@@ -101,21 +111,41 @@ const Module = require("node:module");
 // NODE_COMPILE_CACHE); enabled first, so the framework index the bundle requires is in it.
 const compileCache = typeof Module.enableCompileCache === "function";
 if (compileCache) Module.enableCompileCache(path.join(__dirname, ${JSON.stringify(COMPILE_CACHE_DIR)}));
-// Runs a CommonJS file's top level once and saves V8's code cache beside it; a failure is a
-// warning, and the function then starts without that cache.
-const makeCache = (file, what) => {
+// Runs a CommonJS file's top level once, then its exported ${REHEARSAL_EXPORT} if it has one
+// (the dispatch path against loopback listeners that refuse: shared/dispatch/rehearse.ts),
+// and saves V8's code cache beside it: what V8 compiled for both. A failure is a warning, and
+// the function then starts without that cache; a failed rehearsal, a cache of the top level.
+// A cache left by an earlier run is removed first: compiled with it, the new one would keep
+// what that run compiled (V8 keeps deserialized functions), so a rerun would not be a remake.
+const makeCache = async (file, what) => {
   try {
-    const { script } = loadCommonJs(file, { fs, path, vm: require("node:vm"), Module });
+    fs.rmSync(file + ".cache", { force: true });
+    const { script, exports } = loadCommonJs(file, { fs, path, vm: require("node:vm"), Module });
+    const rehearse = exports && exports.${REHEARSAL_EXPORT};
+    if (typeof rehearse === "function") await rehearsal(rehearse, what);
     fs.writeFileSync(file + ".cache", script.createCachedData());
   } catch (err) {
     console.warn(what + " not made (the function starts without it): " + (err && err.stack || err));
   }
 };
-makeCache(path.join(__dirname, "index.js"), "code cache");
-// The framework's dependencies, which preload.cjs loads from one bundle (framework_preload.mjs).
-const frameworkDeps = path.join(__dirname, ${JSON.stringify(FRAMEWORK_DEPS_FILE)});
-if (fs.existsSync(frameworkDeps)) makeCache(frameworkDeps, "the framework preload's code cache");
-if (compileCache) {
+const rehearsal = (rehearse, what) => {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error("it did not end within ${REHEARSAL_TIMEOUT_MS} ms")), ${REHEARSAL_TIMEOUT_MS});
+  });
+  return Promise.race([rehearse(), late])
+    .catch((err) => console.warn(what + ": the rehearsal failed (the cache holds the top level only): " + (err && err.message || err)))
+    .finally(() => clearTimeout(timer));
+};
+const produce = async () => {
+  await makeCache(path.join(__dirname, "index.js"), "code cache");
+  // The framework's dependencies, which preload.cjs loads from one bundle (framework_preload.mjs).
+  const frameworkDeps = path.join(__dirname, ${JSON.stringify(FRAMEWORK_DEPS_FILE)});
+  if (fs.existsSync(frameworkDeps)) await makeCache(frameworkDeps, "the framework preload's code cache");
+  if (compileCache) frameworkCompileCache();
+  process.exit(0); // a module may have opened a handle; the caches are written
+};
+const frameworkCompileCache = () => {
   try {
     // What the framework's main.js requires (./loader, ./server, ...), not main.js itself,
     // which would start a server.
@@ -126,8 +156,8 @@ if (compileCache) {
   } catch (err) {
     console.warn("the framework's compile cache not made (the function starts without it): " + (err && err.stack || err));
   }
-}
-process.exit(0); // a module may have opened a handle; the caches are written
+};
+produce();
 `;
 
 /** Writes start.cjs and code_cache.cjs into a function package. */
@@ -136,9 +166,13 @@ export function writeCodeCacheFiles(dir) {
   writeFileSync(join(dir, CODE_CACHE_PRODUCER), PRODUCER);
 }
 
+/** What the producer's warnings say (each one names what is missing and why). */
+const PRODUCER_WARNING = /not made \(the function starts without it\)|the rehearsal failed/;
+
 /**
  * What Cloud Build's gcp-build does, for a deployed copy (its framework installed), with the
- * build's CODE_CACHE_NODE_OPTIONS: the NODE_OPTIONS the function will run with.
+ * build's CODE_CACHE_NODE_OPTIONS: the NODE_OPTIONS the function will run with. Stricter than
+ * a deploy: a producer warning (a cache or a rehearsal that failed) is an error here.
  */
 export function makeCodeCache(appDir, nodeBin = process.execPath, nodeOptions = "") {
   const run = spawnSync(nodeBin, [CODE_CACHE_PRODUCER], {
@@ -151,4 +185,6 @@ export function makeCodeCache(appDir, nodeBin = process.execPath, nodeOptions = 
     throw new Error(
       `code cache: ${CODE_CACHE_PRODUCER} made no cache in ${appDir}:\n${run.stderr}`,
     );
+  if (PRODUCER_WARNING.test(run.stderr ?? ""))
+    throw new Error(`code cache: ${CODE_CACHE_PRODUCER} warned in ${appDir}:\n${run.stderr}`);
 }

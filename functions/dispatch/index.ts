@@ -13,6 +13,9 @@ import { createLogger } from "../../shared/log.js";
 import { parseOptions } from "../../shared/options.js";
 import { installShutdown } from "../../shared/shutdown.js";
 
+// Build time only: gcp-build's code cache producer runs it before saving the cache.
+export { rehearseDispatch as codeCacheRehearsal } from "../../shared/dispatch/rehearse.js";
+
 // Parsed once per instance; a bad variable fails start-up here, loudly, not per message.
 const options = parseOptions(process.env);
 const made = () =>

@@ -8,7 +8,7 @@ import { busy, leaseLeftMs } from "../launch/lease.js";
 import { withState } from "../launch/record.js";
 import type { Logger } from "../log.js";
 import { checkBuckets, imageWarnings } from "../preflight.js";
-import { type ResolvedLaunch, resolveLaunch } from "../resolve/resolve.js";
+import { type ResolveDefaults, type ResolvedLaunch, resolveLaunch } from "../resolve/resolve.js";
 import { attemptKey, type LaunchRecord } from "../schemas/launch_record.js";
 import type { LaunchMessage } from "../schemas/message.js";
 import { consoleUrl } from "../status.js";
@@ -118,15 +118,20 @@ function resolve(record: LaunchRecord, message: LaunchMessage, deps: DispatchDep
       config,
       message: record.run_id ? { ...message, run_id: record.run_id } : message,
       idempotencyKey: attemptKey(record),
-      defaults: {
-        project: deps.options.GOOGLE_CLOUD_PROJECT,
-        region: deps.options.VERTEX_REGION,
-        defaultServiceAccount: deps.options.DEFAULT_JOB_SERVICE_ACCOUNT,
-        wandbBaseUrl: deps.options.WANDB_BASE_URL,
-        wandbApiKey: deps.options.WANDB_API_KEY,
-      },
+      defaults: resolveDefaults(deps.options),
     }),
   );
+}
+
+/** What the resolver takes from the dispatcher's environment. */
+export function resolveDefaults(options: DispatchDeps["options"]): ResolveDefaults {
+  return {
+    project: options.GOOGLE_CLOUD_PROJECT,
+    region: options.VERTEX_REGION,
+    defaultServiceAccount: options.DEFAULT_JOB_SERVICE_ACCOUNT,
+    wandbBaseUrl: options.WANDB_BASE_URL,
+    wandbApiKey: options.WANDB_API_KEY,
+  };
 }
 
 /** This attempt's job, if a previous holder made it: by the name it recorded, else by label. */

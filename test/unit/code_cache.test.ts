@@ -3,7 +3,7 @@
 // module sees the same require, module, exports, __filename and __dirname in every case.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -100,6 +100,85 @@ describe("start.cjs and the V8 code cache", () => {
     assert.equal(line, "code cache rejected");
     assert.deepEqual(warnings, [REJECTED_LINE]);
     assert.deepEqual(value, expected);
+  });
+});
+
+// A bundle whose rehearsal (when the file rehearse.on or rehearse.fails is beside it) calls
+// a large function its top level never calls: V8 compiles that function only if the
+// rehearsal ran before the producer saved the cache.
+const REHEARSED_INDEX = `"use strict";
+if (!process.env.GOOGLE_CLOUD_PROJECT) throw new Error("no GOOGLE_CLOUD_PROJECT");
+const fs = require("node:fs");
+const path = require("node:path");
+function onlyWhenRehearsed(x) {
+${Array.from({ length: 400 }, (_, i) => `  x = (x * 31 + ${i}) % 1000003;`).join("\n")}
+  return x;
+}
+module.exports.square = (n) => n * n;
+if (fs.existsSync(path.join(__dirname, "rehearse.on")))
+  module.exports.codeCacheRehearsal = async () => {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    fs.writeFileSync(path.join(__dirname, "rehearsed"), String(onlyWhenRehearsed(1)));
+  };
+if (fs.existsSync(path.join(__dirname, "rehearse.fails")))
+  module.exports.codeCacheRehearsal = async () => {
+    throw new Error("the loopback listeners could not start");
+  };
+`;
+
+/** The producer as gcp-build runs it: its stderr, and the size of the cache it left. */
+function produce(dir: string) {
+  const run = spawnSync(process.execPath, ["code_cache.cjs"], {
+    cwd: dir,
+    env: { PATH: process.env.PATH },
+    encoding: "utf8",
+  });
+  assert.equal(run.status, 0, run.stderr);
+  return { stderr: run.stderr, bytes: readFileSync(join(dir, "index.js.cache")).length };
+}
+
+describe("gcp-build's rehearsal before the cache is saved", () => {
+  const dir = mkdtempSync(join(tmpdir(), "vd-rehearsal-cache-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, "index.js"), REHEARSED_INDEX);
+  writeCodeCacheFiles(dir);
+  const flag = (name: string, on: boolean) =>
+    on ? writeFileSync(join(dir, name), "") : rmSync(join(dir, name), { force: true });
+
+  it("runs the bundle's codeCacheRehearsal, then saves what it compiled too; a rerun without it starts from nothing", () => {
+    const topLevel = produce(dir);
+    assert.equal(topLevel.stderr, "");
+    flag("rehearse.on", true);
+    const rehearsed = produce(dir);
+    assert.equal(rehearsed.stderr, "");
+    assert.ok(existsSync(join(dir, "rehearsed")), "the rehearsal ran");
+    assert.ok(
+      rehearsed.bytes > topLevel.bytes + 2_000,
+      `the rehearsed function is in the cache: ${rehearsed.bytes} against ${topLevel.bytes} bytes`,
+    );
+    assert.equal(load(dir).line, "code cache used");
+    flag("rehearse.on", false);
+    const again = produce(dir);
+    assert.ok(
+      Math.abs(again.bytes - topLevel.bytes) < (rehearsed.bytes - topLevel.bytes) / 4,
+      `not compiled from the earlier cache: ${again.bytes} bytes, ${topLevel.bytes} the first time`,
+    );
+  });
+
+  it("a rehearsal that fails is a warning, and the cache of the top level is still made; the tests' deploy refuses it", () => {
+    flag("rehearse.fails", true);
+    rmSync(join(dir, "index.js.cache"), { force: true });
+    const failed = produce(dir);
+    assert.equal(
+      failed.stderr.trim(),
+      "code cache: the rehearsal failed (the cache holds the top level only): the loopback listeners could not start",
+    );
+    assert.equal(load(dir).line, "code cache used");
+    assert.throws(
+      () => makeCodeCache(dir),
+      /code_cache\.cjs warned in .*\n.*the rehearsal failed .*: the loopback listeners could not start/,
+    );
+    flag("rehearse.fails", false);
   });
 });
 
