@@ -1,13 +1,13 @@
 #!/usr/bin/env node
-// Runs every test file under test/ with Node's own test runner and tsx, two files at a time.
+// Runs every test file under test/ with Node's own test runner and tsx, three files at a time.
 // `node scripts/test.mjs unit` runs only test/unit; any other word is a folder under test/.
 //
 // scripts/test_run.mjs starts files in the order given, so the longest go first
 // (SLOW_FIRST, then the rest in path order): a long file started last runs alone at the end
-// while the other slot sits idle. wandb_sdk.test.ts leads because on a fresh clone it first
+// while the other slots sit idle. wandb_sdk.test.ts leads because on a fresh clone it first
 // installs W&B's client into a venv (about 3 minutes of waiting on the package index, little
-// CPU). The suite is CPU-bound, so this removed the idle tail without shortening the run
-// measurably (README, "The suite's time on 2 cores").
+// CPU). This removed the idle tail; a third slot (scripts/test_run.mjs) then used the time
+// the files spend waiting (README, "The suite's time on 2 cores").
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
