@@ -9,11 +9,13 @@
 //
 // Each variant's NODE_OPTIONS are used as given: Terraform deploys dispatch with the framework
 // preload first (`--require ./preload.cjs`, scripts/framework_preload.mjs), so a variant
-// measured as deployed names it too.
+// measured as deployed names it too. `--top-level-cache LABEL` deploys that variant with
+// CODE_CACHE_REHEARSAL=off (its code cache of the bundle's top level only, as before the
+// rehearsal in shared/dispatch/rehearse.ts), to compare the two caches under the same flags.
 //
 //   npm run bench:ab -- --rounds 12 \
 //     --variant "flags=--require ./preload.cjs --max-old-space-size=104 --max-semi-space-size=4" \
-//     --variant "defaults=--require ./preload.cjs" [--memory-mb 512]
+//     --variant "defaults=--require ./preload.cjs" [--memory-mb 512] [--top-level-cache defaults]
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -46,6 +48,17 @@ export function parseVariants(specs: string[]): Variant[] {
     throw new Error(`--variant: the label ${twice} is given twice; name each variant once`);
   if (variants.length < 2) throw new Error("--variant: give at least two variants to compare");
   return variants;
+}
+
+/** The labels `--top-level-cache` names; each must be a variant's. */
+export function topLevelCacheLabels(labels: string[], variants: Variant[]): Set<string> {
+  const known = variants.map((v) => v.label);
+  const unknown = labels.find((l) => !known.includes(l));
+  if (unknown !== undefined)
+    throw new Error(
+      `--top-level-cache ${unknown}: no variant has that label; give one of ${known.join(", ")}`,
+    );
+  return new Set(labels);
 }
 
 /** One cold start: wall ms to the ack, and what bench/gc_probe.cjs recorded. */
@@ -162,12 +175,14 @@ async function main(): Promise<void> {
       rounds: { type: "string", default: "12" },
       variant: { type: "string", multiple: true, default: [] },
       "memory-mb": { type: "string" },
+      "top-level-cache": { type: "string", multiple: true, default: [] },
     },
   });
   const rounds = Number(values.rounds);
   if (!Number.isInteger(rounds) || rounds < 1)
     throw new Error(`--rounds: expected a whole number of at least 1, got ${values.rounds}`);
   const variants = parseVariants(values.variant ?? []);
+  const topLevelOnly = topLevelCacheLabels(values["top-level-cache"] ?? [], variants);
   const memory = values["memory-mb"] === undefined ? null : Number(values["memory-mb"]);
   if (memory !== null && !(Number.isInteger(memory) && memory >= 128))
     throw new Error(
@@ -178,7 +193,10 @@ async function main(): Promise<void> {
   const apps = new Map<Variant, string>();
   try {
     for (const v of variants) {
-      const app = deployLocally("dispatch", process.execPath, v.nodeOptions);
+      const buildEnv: Record<string, string> = topLevelOnly.has(v.label)
+        ? { CODE_CACHE_REHEARSAL: "off" }
+        : {};
+      const app = deployLocally("dispatch", process.execPath, v.nodeOptions, undefined, buildEnv);
       apps.set(v, app);
       if (cgroup) confine(app, cgroup.procs, process.execPath);
     }

@@ -54,6 +54,8 @@ export const COMPILE_CACHE_DIR = ".node-compile-cache";
 export const REHEARSAL_EXPORT = "codeCacheRehearsal";
 /** How long the producer waits for a rehearsal before saving the cache without the rest. */
 export const REHEARSAL_TIMEOUT_MS = 30_000;
+/** A build variable: "off" saves the cache of the top level only (to compare, or to bypass). */
+export const REHEARSAL_SWITCH = "CODE_CACHE_REHEARSAL";
 
 /** What start.cjs logs (one JSON line on stderr) when V8 rejects the cache. */
 export const REJECTED_WARNING =
@@ -112,6 +114,7 @@ const Module = require("node:module");
 const compileCache = typeof Module.enableCompileCache === "function";
 if (compileCache) Module.enableCompileCache(path.join(__dirname, ${JSON.stringify(COMPILE_CACHE_DIR)}));
 // Runs a CommonJS file's top level once, then its exported ${REHEARSAL_EXPORT} if it has one
+// and the build's ${REHEARSAL_SWITCH} is not "off"
 // (the dispatch path against loopback listeners that refuse: shared/dispatch/rehearse.ts),
 // and saves V8's code cache beside it: what V8 compiled for both. A failure is a warning, and
 // the function then starts without that cache; a failed rehearsal, a cache of the top level.
@@ -121,7 +124,7 @@ const makeCache = async (file, what) => {
   try {
     fs.rmSync(file + ".cache", { force: true });
     const { script, exports } = loadCommonJs(file, { fs, path, vm: require("node:vm"), Module });
-    const rehearse = exports && exports.${REHEARSAL_EXPORT};
+    const rehearse = process.env.${REHEARSAL_SWITCH} === "off" ? undefined : exports && exports.${REHEARSAL_EXPORT};
     if (typeof rehearse === "function") await rehearsal(rehearse, what);
     fs.writeFileSync(file + ".cache", script.createCachedData());
   } catch (err) {
@@ -174,10 +177,10 @@ const PRODUCER_WARNING = /not made \(the function starts without it\)|the rehear
  * build's CODE_CACHE_NODE_OPTIONS: the NODE_OPTIONS the function will run with. Stricter than
  * a deploy: a producer warning (a cache or a rehearsal that failed) is an error here.
  */
-export function makeCodeCache(appDir, nodeBin = process.execPath, nodeOptions = "") {
+export function makeCodeCache(appDir, nodeBin = process.execPath, nodeOptions = "", buildEnv = {}) {
   const run = spawnSync(nodeBin, [CODE_CACHE_PRODUCER], {
     cwd: appDir,
-    env: { PATH: process.env.PATH, CODE_CACHE_NODE_OPTIONS: nodeOptions },
+    env: { PATH: process.env.PATH, CODE_CACHE_NODE_OPTIONS: nodeOptions, ...buildEnv },
     encoding: "utf8",
     timeout: 180_000,
   });

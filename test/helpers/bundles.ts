@@ -20,7 +20,12 @@ import * as codeCache from "../../scripts/code_cache.mjs";
 import { installedPackage, run } from "../../scripts/deployed_install.mjs";
 
 const { makeCodeCache } = codeCache as {
-  makeCodeCache(dir: string, nodeBin: string, nodeOptions: string): void;
+  makeCodeCache(
+    dir: string,
+    nodeBin: string,
+    nodeOptions: string,
+    buildEnv?: Record<string, string>,
+  ): void;
 };
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -46,6 +51,8 @@ export function deployLocally(
   nodeBin: string,
   nodeOptions = "",
   packageDir = join(ROOT, "dist", "functions", name),
+  /** More variables for gcp-build (e.g. CODE_CACHE_REHEARSAL=off). */
+  buildEnv: Record<string, string> = {},
 ): string {
   const app = mkdtempSync(join(tmpdir(), `vd-deployed-${name}-`));
   cpSync(packageDir, app, { recursive: true });
@@ -58,7 +65,7 @@ export function deployLocally(
     },
   );
   run(nodeBin, ["--check", "index.js"], app);
-  makeCodeCache(app, nodeBin, nodeOptions);
+  makeCodeCache(app, nodeBin, nodeOptions, buildEnv);
   return app;
 }
 

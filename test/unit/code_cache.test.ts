@@ -127,10 +127,10 @@ if (fs.existsSync(path.join(__dirname, "rehearse.fails")))
 `;
 
 /** The producer as gcp-build runs it: its stderr, and the size of the cache it left. */
-function produce(dir: string) {
+function produce(dir: string, buildEnv: Record<string, string> = {}) {
   const run = spawnSync(process.execPath, ["code_cache.cjs"], {
     cwd: dir,
-    env: { PATH: process.env.PATH },
+    env: { PATH: process.env.PATH, ...buildEnv },
     encoding: "utf8",
   });
   assert.equal(run.status, 0, run.stderr);
@@ -163,6 +163,23 @@ describe("gcp-build's rehearsal before the cache is saved", () => {
       Math.abs(again.bytes - topLevel.bytes) < (rehearsed.bytes - topLevel.bytes) / 4,
       `not compiled from the earlier cache: ${again.bytes} bytes, ${topLevel.bytes} the first time`,
     );
+  });
+
+  it("CODE_CACHE_REHEARSAL=off saves the cache of the top level only", () => {
+    flag("rehearse.on", true);
+    rmSync(join(dir, "rehearsed"), { force: true });
+    const rehearsed = produce(dir);
+    const off = produce(dir, { CODE_CACHE_REHEARSAL: "off" });
+    assert.equal(off.stderr, "");
+    assert.ok(
+      off.bytes < rehearsed.bytes - 2_000,
+      `without the rehearsal: ${off.bytes} against ${rehearsed.bytes} bytes`,
+    );
+    rmSync(join(dir, "rehearsed"));
+    produce(dir, { CODE_CACHE_REHEARSAL: "off" });
+    assert.ok(!existsSync(join(dir, "rehearsed")), "the rehearsal did not run");
+    assert.equal(load(dir).line, "code cache used");
+    flag("rehearse.on", false);
   });
 
   it("a rehearsal that fails is a warning, and the cache of the top level is still made; the tests' deploy refuses it", () => {

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { confine, memoryCgroup } from "../../bench/cgroup.js";
-import { parseVariants, summarize } from "../../bench/cold_ab.js";
+import { parseVariants, summarize, topLevelCacheLabels } from "../../bench/cold_ab.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const work = mkdtempSync(join(tmpdir(), "vd-cold-ab-test-"));
@@ -31,6 +31,19 @@ describe("parseVariants", () => {
     );
     assert.throws(() => parseVariants(["a=", "a=--jitless"]), /the label a is given twice/);
     assert.throws(() => parseVariants(["a="]), /at least two variants/);
+  });
+
+  it("--top-level-cache names variants by label, and refuses one that is not a variant", () => {
+    const variants = parseVariants([
+      "rehearsed=--require ./preload.cjs",
+      "top=--require ./preload.cjs",
+    ]);
+    assert.deepEqual([...topLevelCacheLabels(["top"], variants)], ["top"]);
+    assert.deepEqual([...topLevelCacheLabels([], variants)], []);
+    assert.throws(
+      () => topLevelCacheLabels(["tpo"], variants),
+      /--top-level-cache tpo: no variant has that label; give one of rehearsed, top/,
+    );
   });
 });
 
