@@ -57,6 +57,10 @@ export const REHEARSAL_TIMEOUT_MS = 30_000;
 /** A build variable: "off" saves the cache of the top level only (to compare, or to bypass). */
 export const REHEARSAL_SWITCH = "CODE_CACHE_REHEARSAL";
 
+/** The producer's two kinds of warning (each line goes on to name what failed and why). */
+const NOT_MADE = "not made (the function starts without it)";
+const REHEARSAL_FAILED = "the rehearsal failed (the cache holds the top level only)";
+
 /** What start.cjs logs (one JSON line on stderr) when V8 rejects the cache. */
 export const REJECTED_WARNING =
   "the V8 code cache index.js.cache was rejected (made by another Node version, or under V8 flags other than this process's NODE_OPTIONS), so index.js was compiled from source and this cold start was slower; make the build's CODE_CACHE_NODE_OPTIONS equal the runtime's NODE_OPTIONS (Terraform does, from dispatch.node_options) and redeploy";
@@ -105,7 +109,7 @@ if (flags !== undefined && flags !== (process.env.NODE_OPTIONS ?? "")) {
     env: { ...process.env, NODE_OPTIONS: flags },
   });
   if (child.status !== 0)
-    console.warn("code cache not made (the function starts without it): under NODE_OPTIONS=" + JSON.stringify(flags) + " the producer exited " + (child.status ?? child.signal) + (child.error ? ": " + child.error.message : ""));
+    console.warn("code cache ${NOT_MADE}: under NODE_OPTIONS=" + JSON.stringify(flags) + " the producer exited " + (child.status ?? child.signal) + (child.error ? ": " + child.error.message : ""));
   process.exit(0);
 }
 const Module = require("node:module");
@@ -128,7 +132,7 @@ const makeCache = async (file, what) => {
     if (typeof rehearse === "function") await rehearsal(rehearse, what);
     fs.writeFileSync(file + ".cache", script.createCachedData());
   } catch (err) {
-    console.warn(what + " not made (the function starts without it): " + (err && err.stack || err));
+    console.warn(what + " ${NOT_MADE}: " + (err && err.stack || err));
   }
 };
 const rehearsal = (rehearse, what) => {
@@ -137,7 +141,7 @@ const rehearsal = (rehearse, what) => {
     timer = setTimeout(() => reject(new Error("it did not end within ${REHEARSAL_TIMEOUT_MS} ms")), ${REHEARSAL_TIMEOUT_MS});
   });
   return Promise.race([rehearse(), late])
-    .catch((err) => console.warn(what + ": the rehearsal failed (the cache holds the top level only): " + (err && err.message || err)))
+    .catch((err) => console.warn(what + ": ${REHEARSAL_FAILED}: " + (err && err.message || err)))
     .finally(() => clearTimeout(timer));
 };
 const produce = async () => {
@@ -157,7 +161,7 @@ const frameworkCompileCache = () => {
     for (const [, name] of main.matchAll(/require\\("\\.\\/([\\w-]+)"\\)/g)) require(path.join(src, name + ".js"));
     Module.flushCompileCache?.();
   } catch (err) {
-    console.warn("the framework's compile cache not made (the function starts without it): " + (err && err.stack || err));
+    console.warn("the framework's compile cache ${NOT_MADE}: " + (err && err.stack || err));
   }
 };
 produce();
@@ -168,9 +172,6 @@ export function writeCodeCacheFiles(dir) {
   writeFileSync(join(dir, CODE_CACHE_MAIN), LOADER);
   writeFileSync(join(dir, CODE_CACHE_PRODUCER), PRODUCER);
 }
-
-/** What the producer's warnings say (each one names what is missing and why). */
-const PRODUCER_WARNING = /not made \(the function starts without it\)|the rehearsal failed/;
 
 /**
  * What Cloud Build's gcp-build does, for a deployed copy (its framework installed), with the
@@ -188,6 +189,6 @@ export function makeCodeCache(appDir, nodeBin = process.execPath, nodeOptions = 
     throw new Error(
       `code cache: ${CODE_CACHE_PRODUCER} made no cache in ${appDir}:\n${run.stderr}`,
     );
-  if (PRODUCER_WARNING.test(run.stderr ?? ""))
+  if ([NOT_MADE, REHEARSAL_FAILED].some((warning) => run.stderr?.includes(warning)))
     throw new Error(`code cache: ${CODE_CACHE_PRODUCER} warned in ${appDir}:\n${run.stderr}`);
 }

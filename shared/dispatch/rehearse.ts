@@ -25,7 +25,7 @@ import { decodeDelivery } from "./delivery.js";
 import { dispatchDeps } from "./deps.js";
 import { resolveDefaults } from "./drive.js";
 import { handleDelivery } from "./handle_delivery.js";
-import { startRefuser } from "./refuser.js";
+import { type Refuser, startRefuser } from "./refuser.js";
 
 const QUEUE = "rehearsal";
 const REGION = "us-central1";
@@ -59,10 +59,7 @@ const MESSAGE = {
 };
 
 /** What reached the listeners: each request refused, and how many carried credentials. */
-export interface Rehearsal {
-  refused: string[];
-  authorized: number;
-}
+export type Rehearsal = Pick<Refuser, "refused" | "authorized">;
 
 /** Runs each step once against the refusing listeners; resolves when all have ended. */
 export async function rehearseDispatch(): Promise<Rehearsal> {
