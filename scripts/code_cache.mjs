@@ -128,12 +128,21 @@ const makeCache = async (file, what) => {
   try {
     fs.rmSync(file + ".cache", { force: true });
     const { script, exports } = loadCommonJs(file, { fs, path, vm: require("node:vm"), Module });
-    const rehearse = process.env.${REHEARSAL_SWITCH} === "off" ? undefined : exports && exports.${REHEARSAL_EXPORT};
+    const rehearse = rehearsalOn() ? exports && exports.${REHEARSAL_EXPORT} : undefined;
     if (typeof rehearse === "function") await rehearsal(rehearse, what);
     fs.writeFileSync(file + ".cache", script.createCachedData());
   } catch (err) {
     console.warn(what + " ${NOT_MADE}: " + (err && err.stack || err));
   }
+};
+// ${REHEARSAL_SWITCH}: unset or "on" runs the rehearsal, "off" does not; any other value is a
+// warning that says so, and the rehearsal runs (a deploy never fails on it).
+const rehearsalOn = () => {
+  const value = process.env.${REHEARSAL_SWITCH};
+  if (value === undefined || value === "" || value === "on") return true;
+  if (value === "off") return false;
+  console.warn("${REHEARSAL_SWITCH}=" + JSON.stringify(value) + " is not on or off: set it to off to save the cache of the top level only, or leave it unset; the rehearsal runs");
+  return true;
 };
 const rehearsal = (rehearse, what) => {
   let timer;

@@ -182,6 +182,18 @@ describe("gcp-build's rehearsal before the cache is saved", () => {
     flag("rehearse.on", false);
   });
 
+  it("a CODE_CACHE_REHEARSAL other than on or off is a warning that says what to set, and the rehearsal runs", () => {
+    flag("rehearse.on", true);
+    rmSync(join(dir, "rehearsed"), { force: true });
+    const wrong = produce(dir, { CODE_CACHE_REHEARSAL: "false" });
+    assert.equal(
+      wrong.stderr.trim(),
+      'CODE_CACHE_REHEARSAL="false" is not on or off: set it to off to save the cache of the top level only, or leave it unset; the rehearsal runs',
+    );
+    assert.ok(existsSync(join(dir, "rehearsed")), "the rehearsal ran");
+    flag("rehearse.on", false);
+  });
+
   it("a rehearsal that fails is a warning, and the cache of the top level is still made; the tests' deploy refuses it", () => {
     flag("rehearse.fails", true);
     rmSync(join(dir, "index.js.cache"), { force: true });
